@@ -1,0 +1,8 @@
+package store
+
+import "github.com/authgate/authgate/identity"
+
+// *DB implements the store interfaces of package identity.
+var (
+	_ identity.UserStore = (*DB)(nil)
+)
