@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/glebarez/go-sqlite" // database/sql driver "sqlite", to write the Flask-era file
+	_ "github.com/glebarez/go-sqlite"  // database/sql driver "sqlite", to write the Flask-era file
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
 	"github.com/authgate/authgate/identity"

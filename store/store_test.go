@@ -310,3 +310,43 @@ func TestPageSize(t *testing.T) {
 		}
 	}
 }
+
+func TestPurgeExpired(t *testing.T) {
+	for _, o := range openers {
+		t.Run(o.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := o.open(t)
+			t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+			old := &identity.Session{UID: "u", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+			_, oldRT := identity.NewSecret()
+			if err := db.CreateSession(ctx, old, &identity.RefreshToken{Hash: oldRT, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			live := &identity.Session{UID: "u", CreatedAt: t0, ExpiresAt: t0.Add(48 * time.Hour)}
+			_, liveRT := identity.NewSecret()
+			if err := db.CreateSession(ctx, live, &identity.RefreshToken{Hash: liveRT, ExpiresAt: t0.Add(48 * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			_, ott := identity.NewSecret()
+			if err := db.CreateOneTimeToken(ctx, &identity.OneTimeToken{Hash: ott, Purpose: "p", UID: "u", ExpiresAt: t0.Add(time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+			n, err := db.PurgeExpired(ctx, t0.Add(24*time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 3 { // old session, its refresh token, the one-time token
+				t.Errorf("purged %d rows, want 3", n)
+			}
+			if _, err := db.FindSessionByID(ctx, old.ID); !identity.IsCode(err, identity.ENOTFOUND) {
+				t.Errorf("expired session kept: %v", err)
+			}
+			if _, err := db.FindSessionByID(ctx, live.ID); err != nil {
+				t.Errorf("live session purged: %v", err)
+			}
+			if _, err := db.RotateRefreshToken(ctx, liveRT, &identity.RefreshToken{Hash: identity.HashSecret("x"), ExpiresAt: t0.Add(48 * time.Hour)}, "j", t0); err != nil {
+				t.Errorf("live refresh token purged: %v", err)
+			}
+		})
+	}
+}
