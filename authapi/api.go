@@ -48,6 +48,9 @@ type API struct {
 	// Mailer sends the reset link. Required unless Provider is an
 	// identity.PasswordResetter.
 	Mailer identity.Mailer
+	// ResetMessage renders the reset mail for a link valid for ttl
+	// (mail.PasswordResetMessage fits); nil uses a plain built-in text.
+	ResetMessage func(to, link string, ttl time.Duration) identity.Message
 	// Limiter throttles sign-in, registration and reset attempts; nil
 	// disables every limit. See the Limit* names.
 	Limiter identity.Limiter

@@ -2,6 +2,7 @@ package authapi_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"mime"
@@ -176,4 +177,22 @@ func (s *testServer) login(t testing.TB, email, password string, opts ...reqOpt)
 	s.do(t, "POST", "/api/auth/login", map[string]any{"email": email, "password": password}, opts...).json(t, http.StatusOK, &out)
 	s.remember(password, out.AccessToken, out.RefreshToken)
 	return out
+}
+
+// jwtClaims decodes a JWT's payload without verifying it (the server did).
+func jwtClaims(t testing.TB, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %.10s…", jwt)
+	}
+	data, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatalf("JWT payload: %v", err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(data, &claims); err != nil {
+		t.Fatalf("JWT payload: %v", err)
+	}
+	return claims
 }

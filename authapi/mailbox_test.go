@@ -1,76 +1,47 @@
 package authapi_test
 
 import (
-	"context"
-	"sync"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/mail"
+	"github.com/authgate/authgate/mail/mailtest"
 )
 
-// mail is one delivered message.
-type mail struct {
-	To, Subject, Body string
-}
-
-// mailbox receives the API's mail.
+// mailbox is a real SMTP server in the test and the mail.SMTP mailer that
+// sends to it.
 type mailbox struct {
+	srv    *mailtest.Server
 	mailer identity.Mailer
-	mu     sync.Mutex
-	msgs   []mail
-	notify chan struct{}
 }
 
-func newMailbox(t *testing.T) *mailbox {
-	mb := &mailbox{notify: make(chan struct{}, 1)}
-	mb.mailer = mailerFunc(func(_ context.Context, m identity.Message) error {
-		mb.mu.Lock()
-		mb.msgs = append(mb.msgs, mail{To: m.To, Subject: m.Subject, Body: m.Text + "\n" + m.HTML})
-		mb.mu.Unlock()
-		select {
-		case mb.notify <- struct{}{}:
-		default:
-		}
-		return nil
-	})
-	return mb
-}
-
-type mailerFunc func(context.Context, identity.Message) error
-
-func (f mailerFunc) Send(ctx context.Context, m identity.Message) error { return f(ctx, m) }
-
-// waitFor returns the first message to the address, waiting for it.
-func (mb *mailbox) waitFor(t *testing.T, to string) mail {
+func newMailbox(t *testing.T, log *slog.Logger) *mailbox {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for {
-		mb.mu.Lock()
-		for _, m := range mb.msgs {
-			if m.To == to {
-				mb.mu.Unlock()
-				return m
-			}
-		}
-		mb.mu.Unlock()
-		select {
-		case <-mb.notify:
-		case <-time.After(50 * time.Millisecond):
-		case <-deadline:
-			t.Fatalf("no mail to %s", to)
-		}
+	srv := mailtest.Start(t)
+	m, err := mail.New(srv.URL(), "", log)
+	if err != nil {
+		t.Fatalf("mailer: %v", err)
 	}
+	return &mailbox{srv: srv, mailer: m}
 }
 
-// count returns how many messages went to the address.
+// waitFor returns the next message to the address.
+func (mb *mailbox) waitFor(t *testing.T, to string) mailtest.Received {
+	t.Helper()
+	return mb.srv.WaitFor(t, to, 10*time.Second)
+}
+
+// count returns how many messages went to the address so far.
 func (mb *mailbox) count(to string) int {
-	mb.mu.Lock()
-	defer mb.mu.Unlock()
 	n := 0
-	for _, m := range mb.msgs {
-		if m.To == to {
-			n++
+	for _, m := range mb.srv.Messages() {
+		for _, rcpt := range m.To {
+			if strings.EqualFold(rcpt, to) {
+				n++
+			}
 		}
 	}
 	return n

@@ -164,6 +164,9 @@ var resetMailHTML = template.Must(template.New("reset").Parse(`<!doctype html>
 </body></html>`))
 
 func (a *API) resetMessage(u *identity.User, link string) (identity.Message, error) {
+	if a.ResetMessage != nil {
+		return a.ResetMessage(u.Email, link, a.ResetTTL), nil
+	}
 	ttl := humanDuration(a.ResetTTL)
 	var html bytes.Buffer
 	data := struct{ Name, Link, TTL string }{u.DisplayName, link, ttl}

@@ -16,6 +16,7 @@ import (
 	"github.com/authgate/authgate/cache"
 	"github.com/authgate/authgate/identity"
 	"github.com/authgate/authgate/local"
+	mailpkg "github.com/authgate/authgate/mail"
 	"github.com/authgate/authgate/password"
 	"github.com/authgate/authgate/store"
 	"github.com/authgate/authgate/token"
@@ -26,6 +27,8 @@ const (
 	testCookie     = "authgate_session"
 	testAccessTTL  = 15 * time.Minute
 	testRefreshTTL = 24 * time.Hour
+
+	authapiDefaultResetTTL = authapi.DefaultResetTTL
 )
 
 // testServer is the API over HTTP on real parts: a SQLite file, the token
@@ -91,7 +94,7 @@ func newTestServer(t *testing.T, opts ...func(*testConfig)) *testServer {
 		t.Fatalf("hasher: %v", err)
 	}
 	provider := &local.Provider{Users: db, Hasher: hasher, Now: clock.Now, Logger: log}
-	mail := newMailbox(t)
+	mail := newMailbox(t, log)
 
 	public, _ := url.Parse(testPublicURL)
 	api := &authapi.API{
@@ -104,6 +107,7 @@ func newTestServer(t *testing.T, opts ...func(*testConfig)) *testServer {
 		Verifier:      auth,
 		Invalidator:   auth,
 		Mailer:        mail.mailer,
+		ResetMessage:  mailpkg.PasswordResetMessage,
 		PasswordRules: password.Check,
 		EnsureUser:    ensureFirebaseUser(db),
 		PublicURL:     public,
@@ -194,6 +198,25 @@ func (s *testServer) wantAudit(t testing.TB, action, uid, status string) {
 		}
 	}
 	t.Errorf("no audit row %s/%s for uid %q among %+v", action, status, uid, events)
+}
+
+// waitAudit waits for an audit row written by a background job.
+func (s *testServer) waitAudit(t testing.TB, action, uid, status string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		events, _, err := s.db.FindAuditEvents(context.Background(), identity.AuditFilter{Action: action, UID: uid, Limit: 1000})
+		if err != nil {
+			t.Fatalf("read audit log: %v", err)
+		}
+		for _, e := range events {
+			if e.Status == status {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no audit row %s/%s for uid %q", action, status, uid)
 }
 
 // testClock is a clock the tests move.
