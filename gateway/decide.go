@@ -1,0 +1,103 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/authgate/authgate/httpx"
+	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/policy"
+)
+
+// Decision is the outcome of authenticate → authorize for one request.
+type Decision struct {
+	// Outcome is Allow, Unauthenticated or Forbidden.
+	Outcome policy.Outcome
+	// Rule is the index of the policy rule that decided, or
+	// policy.RuleDefault.
+	Rule int
+	// Principal is the verified caller, nil for an anonymous request (or a
+	// refused credential on a route open to anonymous callers).
+	Principal *identity.Principal
+	// Err is why a presented credential was refused (invalid_token,
+	// token_expired, ...) or, when Failed, why it could not be checked.
+	Err error
+	// Failed reports that the credential could not be verified for a reason
+	// other than the credential itself (verifier unavailable): the answer
+	// is then Err's status (503, 500), not 401.
+	Failed bool
+	// Original is the request that was decided.
+	Original OriginalRequest
+}
+
+// Allowed reports whether the request may pass.
+func (d *Decision) Allowed() bool { return d.Outcome == policy.Allow && !d.Failed }
+
+// Credential returns the raw credential of r: the Bearer token of the
+// Authorization header or, without one, the value of the session cookie.
+func (g *Gateway) Credential(r *http.Request) string {
+	if tok := httpx.BearerToken(r); tok != "" {
+		return tok
+	}
+	return cookieValue(r.Header, g.CookieName)
+}
+
+// Decide authenticates r's credential and authorizes the original request
+// with the policy in force. It is the one decision both doors share.
+//
+// A refused credential is treated as no credential: on a route open to
+// anonymous callers the request passes anonymously; elsewhere the answer is
+// 401 carrying the refusal's code. A verifier failure (not the credential's
+// fault) on a route that needs a caller fails closed with that error.
+func (g *Gateway) Decide(r *http.Request, orig OriginalRequest) Decision {
+	p, verr := g.authenticate(r)
+	res := g.Policy.Current().Decide(orig.Host, orig.Path, orig.Method, p)
+	return g.decision(res, p, verr, orig)
+}
+
+// decideForwardAuth decides a forward-auth call: each original request the
+// headers describe, keeping the stricter decision.
+func (g *Gateway) decideForwardAuth(r *http.Request) Decision {
+	fwd, ngx, hasFwd, hasNgx := g.forwardAuthOriginals(r)
+	p, verr := g.authenticate(r)
+	pol := g.Policy.Current()
+	var d Decision
+	if hasFwd {
+		d = g.decision(pol.Decide(fwd.Host, fwd.Path, fwd.Method, p), p, verr, fwd)
+	}
+	if hasNgx {
+		n := g.decision(pol.Decide(ngx.Host, ngx.Path, ngx.Method, p), p, verr, ngx)
+		if !hasFwd || stricter(&n, &d) {
+			d = n
+		}
+	}
+	return d
+}
+
+func stricter(a, b *Decision) bool {
+	if a.Failed != b.Failed {
+		return a.Failed
+	}
+	return a.Outcome > b.Outcome
+}
+
+func (g *Gateway) authenticate(r *http.Request) (*identity.Principal, error) {
+	raw := g.Credential(r)
+	if raw == "" {
+		return nil, nil
+	}
+	p, err := g.Verifier.Verify(r.Context(), raw)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (g *Gateway) decision(res policy.Result, p *identity.Principal, verr error, orig OriginalRequest) Decision {
+	d := Decision{Outcome: res.Outcome, Rule: res.Rule, Principal: p, Original: orig}
+	if verr != nil && res.Outcome == policy.Unauthenticated {
+		d.Err = verr
+		d.Failed = !errors.Is(verr, identity.ErrNotResponsible) && httpx.StatusOf(identity.ErrorCode(verr)) >= 500
+	}
+	return d
+}

@@ -1,0 +1,128 @@
+package gateway
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/authgate/authgate/httpx"
+)
+
+// OriginalRequest is the request being decided: the client's request to
+// the application, not the proxy's subrequest to authgate.
+type OriginalRequest struct {
+	Method string
+	Scheme string // "http" or "https"; for the sign-in back-link
+	Host   string // may carry a port
+	Path   string // the request URI: path and optional query, possibly escaped
+	// Query is the raw query when Path does not carry it (sidecar mode); it
+	// only serves the sign-in back-link.
+	Query string
+}
+
+// forwardAuthOriginals reads the original request of a forward-auth call.
+//
+// Only a trusted caller (loopback, or a trusted proxy) is believed; for
+// anyone else the decision is for GET / on the request's own host. A
+// trusted caller's headers may come in two styles: X-Forwarded-Method/-Uri
+// (Traefik, Caddy) and X-Original-Method/-URI/-URL (nginx). Proxies pass
+// the client's own headers through to the auth subrequest, so a client can
+// add the style its proxy does not set; when both styles are present both
+// are returned and the caller decides each, keeping the stricter, so an
+// extra header can only ever narrow access.
+func (g *Gateway) forwardAuthOriginals(r *http.Request) (fwd, ngx OriginalRequest, hasFwd, hasNgx bool) {
+	own := OriginalRequest{Method: http.MethodGet, Scheme: requestScheme(r), Host: r.Host, Path: "/"}
+	if !g.trustedForwardAuthCaller(r) {
+		return own, own, true, false
+	}
+	h := r.Header
+	xfMethod, xfURI := h.Get("X-Forwarded-Method"), h.Get("X-Forwarded-Uri")
+	if xfMethod != "" || xfURI != "" {
+		hasFwd = true
+		fwd = own
+		if xfMethod != "" {
+			fwd.Method = xfMethod
+		}
+		if xfURI != "" {
+			fwd.Path = xfURI
+		}
+		if v := h.Get("X-Forwarded-Host"); v != "" {
+			fwd.Host = v
+		}
+		if v := h.Get("X-Forwarded-Proto"); v == "https" || v == "http" {
+			fwd.Scheme = v
+		}
+	}
+	oURL, oURI := h.Get("X-Original-Url"), h.Get("X-Original-Uri")
+	if oURL != "" || oURI != "" {
+		hasNgx = true
+		ngx = own
+		if m := h.Get("X-Original-Method"); m != "" {
+			ngx.Method = m
+		}
+		if oURL != "" {
+			scheme, host, uri := splitURL(oURL)
+			if scheme != "" {
+				ngx.Scheme = scheme
+			}
+			if host != "" {
+				ngx.Host = host
+			}
+			ngx.Path = uri
+		}
+		if oURI != "" {
+			ngx.Path = oURI
+		}
+	}
+	if !hasFwd && !hasNgx {
+		return own, own, true, false
+	}
+	return fwd, ngx, hasFwd, hasNgx
+}
+
+// nginxStyle reports whether the caller looks like nginx auth_request,
+// which treats any 3xx answer as an error: it must never get a redirect.
+func nginxStyle(r *http.Request) bool {
+	h := r.Header
+	return len(h["X-Original-Uri"]) > 0 || len(h["X-Original-Url"]) > 0
+}
+
+func (g *Gateway) trustedForwardAuthCaller(r *http.Request) bool {
+	a := httpx.RemoteAddr(r)
+	return a.IsLoopback() || g.Trusted.Contains(a)
+}
+
+// splitURL splits an absolute URL ("https://host:port/path?q") or a
+// request URI ("/path?q") without allocating. A URL with a scheme but no
+// path gives "/".
+func splitURL(s string) (scheme, host, uri string) {
+	if strings.HasPrefix(s, "/") {
+		return "", "", s
+	}
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return "", "", "/" + s
+	}
+	scheme = strings.ToLower(s[:i])
+	if scheme != "http" && scheme != "https" {
+		scheme = ""
+	}
+	rest := s[i+3:]
+	host, uri = rest, "/"
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		host, uri = rest[:j], rest[j:]
+		if uri[0] != '/' {
+			uri = "/" + uri
+		}
+	}
+	if k := strings.LastIndexByte(host, '@'); k >= 0 { // userinfo is never part of the host
+		host = host[k+1:]
+	}
+	return scheme, host, uri
+}
+
+func requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
