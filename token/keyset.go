@@ -185,7 +185,11 @@ func (ks *KeySet) Rotate(ctx context.Context) (kid string, err error) {
 	}
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	k, err := ks.create(ctx)
+	metas, err := ks.read(ctx)
+	if err != nil {
+		return "", err
+	}
+	k, err := ks.create(ctx, metas)
 	if err != nil {
 		return "", err
 	}
@@ -274,7 +278,7 @@ func (ks *KeySet) load(ctx context.Context) error {
 		return err
 	}
 	if !hasSigner(metas, ks.alg) {
-		if _, err := ks.create(ctx); err != nil {
+		if _, err := ks.create(ctx, metas); err != nil {
 			return err
 		}
 		if metas, err = ks.read(ctx); err != nil {
@@ -317,10 +321,11 @@ func (ks *KeySet) read(ctx context.Context) ([]keyMeta, error) {
 	return metas, nil
 }
 
-// create generates a key of the configured algorithm and stores it. A kid
-// conflict (the same key stored already) is not an error: the next read
-// finds it.
-func (ks *KeySet) create(ctx context.Context) (*signingKey, error) {
+// create generates a key of the configured algorithm and stores it, dated
+// after every key in metas so that it is the newest even when the clock
+// has not moved (or the store keeps whole seconds). A kid conflict (the
+// same key stored already) is not an error: the next read finds it.
+func (ks *KeySet) create(ctx context.Context, metas []keyMeta) (*signingKey, error) {
 	priv, err := generateKey(ks.alg)
 	if err != nil {
 		return nil, err
@@ -329,7 +334,13 @@ func (ks *KeySet) create(ctx context.Context) (*signingKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	row := &identity.SigningKey{KID: k.kid, Algorithm: k.alg, PrivatePEM: k.pem, CreatedAt: ks.now().UTC()}
+	created := ks.now().UTC().Truncate(time.Second)
+	for _, m := range metas {
+		if m.key.alg == ks.alg && !created.After(m.createdAt) {
+			created = m.createdAt.UTC().Truncate(time.Second).Add(time.Second)
+		}
+	}
+	row := &identity.SigningKey{KID: k.kid, Algorithm: k.alg, PrivatePEM: k.pem, CreatedAt: created}
 	if err := ks.store.CreateSigningKey(ctx, row); err != nil && !identity.IsCode(err, identity.ECONFLICT) {
 		return nil, fmt.Errorf("token: store signing key: %w", err)
 	}

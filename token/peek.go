@@ -26,11 +26,11 @@ type peekedHeader struct {
 	malformed bool
 }
 
-// peek splits a compact JWS without verifying it and returns its header
-// and the iss claim. ok is false when raw is not a compact JWS with a JSON
-// header and a JSON object payload (a JWE has five segments, an opaque
-// token none): such a token is not ours to judge.
-func peek(raw string) (h peekedHeader, iss string, ok bool) {
+// peekHeader splits a compact JWS without verifying it and decodes its
+// header. ok is false when raw is not a compact JWS with a JSON object
+// header (a JWE has five segments, an opaque token none): such a token is
+// not ours to judge. payload is the (still encoded) second segment.
+func peekHeader(raw string) (h peekedHeader, payload string, ok bool) {
 	hdr, rest, found := strings.Cut(raw, ".")
 	if !found || hdr == "" {
 		return h, "", false
@@ -50,15 +50,22 @@ func peek(raw string) (h peekedHeader, iss string, ok bool) {
 		}
 		h.malformed = true
 	}
+	return h, payload, true
+}
+
+// peekIssuer returns the iss claim of an encoded payload without verifying
+// anything; ok is false when the payload is not a base64url JSON object.
+func peekIssuer(payload string) (iss string, ok bool) {
 	pb, err := b64strict.DecodeString(payload)
 	if err != nil {
-		return h, "", false
+		return "", false
 	}
 	var p struct {
 		Iss string `json:"iss"`
 	}
-	if json.Unmarshal(pb, &p) != nil {
-		return h, "", false
+	if err := json.Unmarshal(pb, &p); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		return "", errors.As(err, &typeErr) && typeErr.Field != "" // a JSON object with a non-string iss
 	}
-	return h, p.Iss, true
+	return p.Iss, true
 }

@@ -30,8 +30,9 @@ var (
 )
 
 // Verifier verifies authgate access tokens. It implements identity.Verifier
-// and belongs first in an identity.Chain: a token that is not a JWS, or
-// whose iss is not Config.Issuer (a Firebase ID token, say), gets an error
+// and belongs first in an identity.Chain. A token is ours when its kid
+// names one of our keys or, failing that, its iss is Config.Issuer; any
+// other token (not a JWS at all, or a Firebase ID token, say) gets an error
 // wrapping identity.ErrNotResponsible so the Chain tries the next verifier.
 //
 // For its own tokens it takes the key named by the kid header from the key
@@ -85,12 +86,26 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*identity.Principal,
 	if len(raw) > MaxTokenSize {
 		return nil, errTooLarge
 	}
-	h, iss, ok := peek(raw)
+	h, payload, ok := peekHeader(raw)
 	if !ok {
 		return nil, errNotJWS
 	}
-	if iss != v.cfg.Issuer {
-		return nil, errForeignIssuer
+	// A kid naming one of our keys makes the token ours; otherwise the
+	// issuer decides. The kid lookup is a lock-free map read, so our own
+	// tokens skip decoding the payload a second time.
+	now := v.cfg.Now()
+	var k *signingKey
+	if h.Kid != "" && !h.malformed {
+		k = v.keys.lookup(h.Kid, now)
+	}
+	if k == nil {
+		iss, ok := peekIssuer(payload)
+		if !ok {
+			return nil, errNotJWS
+		}
+		if iss != v.cfg.Issuer {
+			return nil, errForeignIssuer
+		}
 	}
 	// From here on the token claims to be ours: every failure is final.
 	if h.malformed {
@@ -105,7 +120,6 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*identity.Principal,
 	if h.Kid == "" {
 		return nil, invalid(errors.New("token: no kid header"))
 	}
-	k := v.keys.lookup(h.Kid, v.cfg.Now())
 	if k == nil {
 		// Maybe another replica just rotated: look in the store once.
 		v.keys.refreshForUnknownKID(ctx)
@@ -113,14 +127,14 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*identity.Principal,
 			return nil, invalid(fmt.Errorf("token: unknown or retired kid %q", h.Kid))
 		}
 	}
-	claims := make(jwt.MapClaims, 16)
-	if _, err := v.parsers[k.alg].ParseWithClaims(raw, claims, k.keyfunc); err != nil {
+	var claims verifiedClaims
+	if _, err := v.parsers[k.alg].ParseWithClaims(raw, &claims, k.keyfunc); err != nil {
 		if onlyExpired(err) {
 			return nil, identity.Wrap(identity.ETOKENEXPIRED, msgExpired, err)
 		}
 		return nil, invalid(err)
 	}
-	p, err := principal(claims)
+	p, err := claims.principal()
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -160,82 +174,4 @@ func onlyLeaves(err error, allowed ...error) bool {
 		}
 	}
 	return slices.Contains(allowed, err)
-}
-
-// principal turns verified claims into a Principal. The claims map becomes
-// Principal.Claims as is (JSON types: float64 numbers, []any arrays);
-// callers must treat it as read-only, it may be shared through a cache.
-func principal(c jwt.MapClaims) (*identity.Principal, error) {
-	p := &identity.Principal{Source: identity.SourceAuthgate, Claims: map[string]any(c)}
-	var err error
-	for _, f := range [...]struct {
-		name     string
-		dst      *string
-		required bool
-	}{
-		{"sub", &p.UID, true},
-		{"sid", &p.SessionID, true},
-		{"jti", &p.TokenID, true},
-		{"email", &p.Email, false},
-		{"name", &p.Name, false},
-	} {
-		if *f.dst, err = stringClaim(c, f.name, f.required); err != nil {
-			return nil, err
-		}
-	}
-	switch ev := c["email_verified"].(type) {
-	case bool:
-		p.EmailVerified = ev
-	case nil:
-	default:
-		return nil, errors.New("token: email_verified is not a boolean")
-	}
-	if p.Roles, err = stringsClaim(c, "roles"); err != nil {
-		return nil, err
-	}
-	if p.AMR, err = stringsClaim(c, "amr"); err != nil {
-		return nil, err
-	}
-	// The parser has checked both are numbers; exp is required.
-	if exp, _ := c.GetExpirationTime(); exp != nil {
-		p.ExpiresAt = exp.Time
-	}
-	if iat, _ := c.GetIssuedAt(); iat != nil {
-		p.IssuedAt = iat.Time
-	}
-	return p, nil
-}
-
-func stringClaim(c jwt.MapClaims, name string, required bool) (string, error) {
-	v, present := c[name]
-	s, isString := v.(string)
-	switch {
-	case !present && !required:
-		return "", nil
-	case !isString:
-		return "", fmt.Errorf("token: claim %s is missing or not a string", name)
-	case required && s == "":
-		return "", fmt.Errorf("token: claim %s is empty", name)
-	}
-	return s, nil
-}
-
-// stringsClaim reads an array of strings; a missing claim is an empty,
-// non-nil slice.
-func stringsClaim(c jwt.MapClaims, name string) ([]string, error) {
-	v, present := c[name]
-	if !present {
-		return []string{}, nil
-	}
-	arr, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("token: claim %s is not an array", name)
-	}
-	out := make([]string, len(arr))
-	for i, e := range arr {
-		if out[i], ok = e.(string); !ok {
-			return nil, fmt.Errorf("token: claim %s holds a non-string", name)
-		}
-	}
-	return out, nil
 }

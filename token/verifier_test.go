@@ -67,8 +67,13 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 					t.Errorf("claim %s missing from Principal.Claims", name)
 				}
 			}
-			if p.Claims["iss"] != testIssuer || p.Claims["aud"] != "authgate" {
-				t.Errorf("iss/aud claims %v/%v", p.Claims["iss"], p.Claims["aud"])
+			if p.Claims["iss"] != testIssuer || p.Claims["aud"] != "authgate" || p.Claims["sid"] != "sess_1" {
+				t.Errorf("iss/aud/sid claims %v/%v/%v", p.Claims["iss"], p.Claims["aud"], p.Claims["sid"])
+			}
+			// The shapes an untyped JSON decode gives, as for Firebase claims.
+			if p.Claims["exp"] != float64(exp.Unix()) || p.Claims["email_verified"] != true ||
+				!slices.Equal(p.Claims["roles"].([]any), []any{"admin", "editor"}) {
+				t.Errorf("claims %#v", p.Claims)
 			}
 
 			// The header is exactly alg, kid, typ.
@@ -273,13 +278,22 @@ func TestVerifyAttacks(t *testing.T) {
 		{"nbf within leeway", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "nbf", now+20)), valid},
 		{"iat far in the future", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "iat", now+86400, "exp", now+90000)), invalidToken},
 		{"missing exp", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "exp", nil)), invalidToken},
-		{"exp zero", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "exp", 0)), invalidToken},
+		{"exp zero (1970)", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "exp", 0)), expiredToken},
+		{"exp null", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "exp", json.RawMessage("null"))), invalidToken},
+		{"exp an object", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "exp", map[string]any{})), invalidToken},
+		{"iat a string", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "iat", itoa(now))), invalidToken},
 		{"exp a string", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "exp", itoa(now+900))), invalidToken},
 
 		// issuer and audience
-		{"wrong iss", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "iss", "https://evil.example.com")), notResponsible},
-		{"iss with trailing slash", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "iss", testIssuer+"/")), notResponsible},
-		{"missing iss", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "iss", nil)), notResponsible},
+		// A token naming our key is ours to refuse; one naming another key
+		// and another issuer is passed on.
+		{"wrong iss, our kid", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "iss", "https://evil.example.com")), invalidToken},
+		{"iss with trailing slash, our kid", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "iss", testIssuer+"/")), invalidToken},
+		{"missing iss, our kid", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "iss", nil)), invalidToken},
+		{"iss a number, our kid", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "iss", 1)), invalidToken},
+		{"wrong iss, other kid", f.verifier, sign(t, "RS256", rsaKey2, with(hdr, "kid", "other"), with(claims, "iss", "https://evil.example.com")), notResponsible},
+		{"missing iss, other kid", f.verifier, sign(t, "RS256", rsaKey2, with(hdr, "kid", "other"), with(claims, "iss", nil)), notResponsible},
+		{"no kid, no iss", f.verifier, sign(t, "RS256", rsaKey2, with(hdr, "kid", nil), with(claims, "iss", nil)), notResponsible},
 		{"Firebase ID token", f.verifier, sign(t, "RS256", rsaKey2, map[string]any{"alg": "RS256", "kid": "abc", "typ": "JWT"},
 			with(claims, "iss", "https://securetoken.google.com/demo-project", "aud", "demo-project")), notResponsible},
 		{"wrong aud", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "aud", "other")), invalidToken},
@@ -341,7 +355,9 @@ func TestVerifyAttacks(t *testing.T) {
 		{"header only", f.verifier, parts[0], notResponsible},
 		{"JWE (five segments)", f.verifier, good + ".x.y", notResponsible},
 		{"header not JSON", f.verifier, b64.EncodeToString([]byte("nope")) + "." + parts[1] + "." + parts[2], notResponsible},
-		{"payload not an object", f.verifier, parts[0] + "." + b64.EncodeToString([]byte(`["x"]`)) + "." + parts[2], notResponsible},
+		{"payload not an object, our kid", f.verifier, parts[0] + "." + b64.EncodeToString([]byte(`["x"]`)) + "." + parts[2], invalidToken},
+		{"payload not an object, other kid", f.verifier, compact(t, with(hdr, "kid", "other"), []string{"x"}) + "." + parts[2], notResponsible},
+		{"payload not base64, other kid", f.verifier, strings.Split(compact(t, with(hdr, "kid", "other"), claims), ".")[0] + ".!!!!." + parts[2], notResponsible},
 		{"standard base64 with padding", f.verifier, strings.ReplaceAll(parts[0], "-", "+") + "==." + parts[1] + "." + parts[2], notResponsible},
 		{"huge token", f.verifier, good + strings.Repeat("A", token.MaxTokenSize), notResponsible},
 		{"huge valid-looking token", f.verifier, sign(t, "RS256", rsaKey, hdr, with(claims, "pad", strings.Repeat("x", token.MaxTokenSize))), notResponsible},
