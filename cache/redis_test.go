@@ -2,6 +2,8 @@ package cache_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -115,5 +117,74 @@ func TestRedisMalformedMessagesIgnored(t *testing.T) {
 		_, _ = a.Verify(ctx, tok)
 		a.Wait()
 		return f.next.calls.Load() > calls
+	})
+}
+
+// TestRedisSubscriptionLossDropsEverything breaks the subscription's
+// connection: invalidations published meanwhile are lost, so once it is back
+// every cached entry must be re-verified.
+func TestRedisSubscriptionLossDropsEverything(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	opt, err := redis.ParseURL(testenv.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "authgate-cache-test-" + identity.NewID()
+	opt.ClientName = name
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	a := &cache.Authenticator{Next: f.next, Users: f.store, Sessions: f.store, Now: f.clock.Now, Redis: rdb}
+	if err := a.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	a.Wait()
+	calls := f.next.calls.Load()
+
+	admin := newRedis(t)
+	list, err := admin.ClientList(ctx).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := 0
+	for line := range strings.Lines(list) {
+		if !strings.Contains(line, " name="+name+" ") {
+			continue
+		}
+		for field := range strings.FieldsSeq(line) {
+			if id, ok := strings.CutPrefix(field, "id="); ok {
+				n, _ := strconv.ParseInt(id, 10, 64)
+				if err := admin.ClientKillByFilter(ctx, "ID", strconv.FormatInt(n, 10)).Err(); err != nil {
+					t.Fatal(err)
+				}
+				killed++
+			}
+		}
+	}
+	if killed == 0 {
+		t.Fatalf("no connection named %s in CLIENT LIST", name)
+	}
+	eventually(t, "the cache is dropped after the subscription comes back", func() bool {
+		_, err := a.Verify(ctx, tok)
+		a.Wait()
+		return err == nil && f.next.calls.Load() > calls
+	})
+	// And it works again: an invalidation from another replica arrives.
+	b := &cache.Authenticator{Next: f.next, Users: f.store, Sessions: f.store, Now: f.clock.Now, Redis: newRedis(t)}
+	if err := b.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := f.store.RevokeSession(ctx, "s1", f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	b.InvalidateSession(ctx, "s1")
+	eventually(t, "the restored subscription delivers invalidations", func() bool {
+		_, err := a.Verify(ctx, tok)
+		return identity.IsCode(err, identity.EINVALIDTOKEN)
 	})
 }
