@@ -18,7 +18,7 @@ type mailbox struct {
 	mailer identity.Mailer
 }
 
-func newMailbox(t *testing.T, log *slog.Logger) *mailbox {
+func newMailbox(t testing.TB, log *slog.Logger) *mailbox {
 	t.Helper()
 	srv := mailtest.Start(t)
 	m, err := mail.New(srv.URL(), "", log)

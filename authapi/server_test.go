@@ -50,9 +50,11 @@ type testServer struct {
 // testConfig is what options may change before the server starts.
 type testConfig struct {
 	api *authapi.API
+	db  *store.DB
+	log *slog.Logger
 }
 
-func newTestServer(t *testing.T, opts ...func(*testConfig)) *testServer {
+func newTestServer(t testing.TB, opts ...func(*testConfig)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	clock := &testClock{now: time.Now().UTC().Truncate(time.Second)}
@@ -117,7 +119,7 @@ func newTestServer(t *testing.T, opts ...func(*testConfig)) *testServer {
 		Now:           clock.Now,
 		Log:           log,
 	}
-	cfg := &testConfig{api: api}
+	cfg := &testConfig{api: api, db: db, log: log}
 	for _, o := range opts {
 		o(cfg)
 	}
@@ -148,7 +150,7 @@ func (s *testServer) remember(secrets ...string) {
 
 // assertNoSecrets checks every audit row and every log line for every
 // remembered secret (and the signature part of remembered JWTs).
-func (s *testServer) assertNoSecrets(t *testing.T) {
+func (s *testServer) assertNoSecrets(t testing.TB) {
 	t.Helper()
 	events, _, err := s.db.FindAuditEvents(context.Background(), identity.AuditFilter{Limit: 100000})
 	if err != nil {
