@@ -1,6 +1,8 @@
 package policy_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -404,5 +406,23 @@ func TestNormalizePath(t *testing.T) {
 		if got := policy.NormalizePath(in); got != want {
 			t.Errorf("NormalizePath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestExamplePolicyParses keeps configs/policy.example.yaml valid.
+func TestExamplePolicyParses(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "configs", "policy.example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := mustParse(t, string(data))
+	if p.Len() != 5 || p.Default() != policy.KindAuthenticated {
+		t.Fatalf("example policy: %d rules, default %v", p.Len(), p.Default())
+	}
+	if got := p.Decide("app.example.com", "/admin/", "GET", admin).Outcome; got != policy.Forbidden {
+		t.Fatalf("admin without MFA on /admin/: %v", got)
+	}
+	if got := p.Decide("app.example.com", "/admin/", "GET", admMFA).Outcome; got != policy.Allow {
+		t.Fatalf("admin with MFA on /admin/: %v", got)
 	}
 }
