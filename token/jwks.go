@@ -34,6 +34,7 @@ func (ks *KeySet) JWKSHandler() http.Handler {
 		if !allowGet(w, r) {
 			return
 		}
+		ks.maybeReload(r.Context())
 		writeWellKnown(w, r, ks.current().jwks)
 	})
 }
@@ -72,6 +73,7 @@ func DiscoveryHandler(cfg Config, keys *KeySet) (http.Handler, error) {
 		if !allowGet(w, r) {
 			return
 		}
+		keys.maybeReload(r.Context())
 		algs := keys.current().algs
 		b, err := json.Marshal(discovery{
 			Issuer:          cfg.Issuer,

@@ -255,19 +255,25 @@ func (ks *KeySet) refreshForUnknownKID(ctx context.Context) {
 	_ = ks.load(ctx)
 }
 
-// signer returns the key to sign with. A store-backed set re-reads the
-// store when its snapshot is older than signerMaxAge; if that fails (or
-// another goroutine is already loading) it signs with the key it has.
+// signer returns the key to sign with, after maybeReload.
 func (ks *KeySet) signer(ctx context.Context) *signingKey {
-	st := ks.state.Load()
-	if ks.store != nil && ks.now().Sub(st.loaded) > signerMaxAge && ks.mu.TryLock() {
-		if ks.now().Sub(ks.state.Load().loaded) > signerMaxAge {
-			_ = ks.load(ctx) // best effort: the current key is still valid
-		}
-		ks.mu.Unlock()
-		st = ks.state.Load()
+	ks.maybeReload(ctx)
+	return ks.state.Load().signer
+}
+
+// maybeReload re-reads the store when the snapshot is older than
+// signerMaxAge, so that signing and the published JWKS follow rotations
+// and retirements on other replicas. It runs on Issue and on JWKS and
+// discovery requests, never on Verify. If another goroutine is loading, or
+// the read fails, the current snapshot stays: its keys are still valid.
+func (ks *KeySet) maybeReload(ctx context.Context) {
+	if ks.store == nil || ks.now().Sub(ks.state.Load().loaded) <= signerMaxAge || !ks.mu.TryLock() {
+		return
 	}
-	return st.signer
+	defer ks.mu.Unlock()
+	if ks.now().Sub(ks.state.Load().loaded) > signerMaxAge {
+		_ = ks.load(ctx) // best effort, see above
+	}
 }
 
 // load reads every key from the store, ensures one can sign, and publishes

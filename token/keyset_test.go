@@ -3,6 +3,8 @@ package token_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
@@ -361,4 +363,32 @@ func TestAlgorithmSwitchKeepsOldKeys(t *testing.T) {
 	}
 	after.mustVerify(t, oldToken)
 	before.mustVerify(t, after.issue(t))
+}
+
+// A replica that only serves the JWKS (it never sees a token of the new
+// key) publishes a key rotated on another replica within a minute.
+func TestJWKSFollowsOtherReplicas(t *testing.T) {
+	store, clk := &memStore{}, newClock()
+	cfg := token.KeySetConfig{Algorithm: token.EdDSA, Now: clk.Now}
+	a := newReplica(t, store, cfg)
+	b := newReplica(t, store, cfg)
+	kid, err := a.keys.Rotate(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func() []string {
+		rec := httptest.NewRecorder()
+		b.keys.JWKSHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, token.JWKSPath, nil))
+		return jwksKIDs(t, rec.Body.Bytes())
+	}
+	if slices.Contains(serve(), kid) {
+		t.Fatal("published before any reload: the test proves nothing")
+	}
+	clk.Advance(61 * time.Second)
+	if kids := serve(); !slices.Contains(kids, kid) {
+		t.Fatalf("JWKS %v lacks the key rotated on the other replica", kids)
+	}
+	if b.keys.SigningKeyID() != kid {
+		t.Fatalf("b signs with %s, want the rotated %s", b.keys.SigningKeyID(), kid)
+	}
 }
