@@ -24,7 +24,7 @@ func (a *API) deleteAccount(w http.ResponseWriter, r *http.Request) error {
 	p := principalFrom(ctx)
 	var err error
 	if req.Password != "" {
-		err = a.checkPassword(r, p.UID, req.Password)
+		err = a.checkPassword(r, p, req.Password)
 	} else {
 		err = a.requireRecentAuth(ctx, p)
 	}

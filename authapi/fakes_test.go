@@ -3,7 +3,6 @@ package authapi_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/authgate/authgate/identity"
@@ -46,40 +45,4 @@ func ensureFirebaseUser(db *store.DB) func(context.Context, *identity.Principal)
 		}
 		return u, nil
 	}
-}
-
-// countingLimiter is a minimal identity.Limiter for the API's seam: at most
-// max events per (limit, key), never reset by time. The real limiter is
-// tested in package limiter.
-type countingLimiter struct {
-	mu     sync.Mutex
-	max    int64
-	counts map[string]int64
-}
-
-func (l *countingLimiter) result(n int64) identity.LimitResult {
-	return identity.LimitResult{Limit: l.max, Remaining: max(l.max-n, 0), Reached: n > l.max, RetryAfter: 30 * time.Second}
-}
-
-func (l *countingLimiter) Take(_ context.Context, limit, key string) (identity.LimitResult, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.counts == nil {
-		l.counts = map[string]int64{}
-	}
-	l.counts[limit+"\x00"+key]++
-	return l.result(l.counts[limit+"\x00"+key]), nil
-}
-
-func (l *countingLimiter) Peek(_ context.Context, limit, key string) (identity.LimitResult, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.result(l.counts[limit+"\x00"+key]), nil
-}
-
-func (l *countingLimiter) Reset(_ context.Context, limit, key string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.counts, limit+"\x00"+key)
-	return nil
 }

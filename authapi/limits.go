@@ -9,14 +9,15 @@ import (
 	"github.com/authgate/authgate/identity"
 )
 
-// Limit names passed to the Limiter; the Limiter maps each to its rate.
+// Limit names passed to the Limiter, the same as package limiter's; the
+// Limiter maps each to its rate.
 const (
-	LimitLoginAccount   = "login_account"  // failed sign-ins per email
-	LimitLoginIP        = "login_ip"       // failed sign-ins per client IP
-	LimitRegisterIP     = "register_ip"    // registrations per client IP
-	LimitResetIP        = "reset_ip"       // reset requests per client IP
-	LimitResetAccount   = "reset_account"  // reset mails per email
-	LimitPasswordVerify = "password_check" // current-password checks per uid
+	LimitLoginAccount = "login_account" // failed password checks per account (normalized email)
+	LimitLoginIP      = "login_ip"      // failed password checks per client IP
+	LimitRegisterIP   = "register_ip"   // registrations per client IP
+	LimitResetEmail   = "reset_email"   // reset requests per email
+	LimitResetIP      = "reset_ip"      // reset requests per client IP
+	LimitVerifyIP     = "verify_ip"     // token verifications and exchanges per client IP
 )
 
 // limitKey is one (limit, key) pair.

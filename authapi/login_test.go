@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/limiter"
 )
 
 func TestLogin(t *testing.T) {
@@ -98,7 +99,12 @@ func TestLoginDisabledUser(t *testing.T) {
 }
 
 func TestLoginRateLimited(t *testing.T) {
-	lim := &countingLimiter{max: 3}
+	rates := limiter.DefaultRates()
+	rates[limiter.LoginAccount] = limiter.Rate{Limit: 3, Period: time.Hour}
+	lim, err := limiter.New(t.Context(), rates, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := newTestServer(t, func(c *testConfig) { c.api.Limiter = lim })
 	s.register(t, "limited@example.com", "a fine long password")
 	for range 3 {
@@ -116,4 +122,8 @@ func TestLoginRateLimited(t *testing.T) {
 	}
 	s.wantAudit(t, identity.ActionRateLimited, "", identity.StatusFailure)
 	s.remember("wrong password")
+
+	// Another account from the same client is not throttled by this one.
+	s.register(t, "other@example.com", "another long password")
+	s.login(t, "other@example.com", "another long password")
 }

@@ -27,7 +27,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	p := principalFrom(ctx)
-	if err := a.checkPassword(r, p.UID, req.CurrentPassword); err != nil {
+	if err := a.checkPassword(r, p, req.CurrentPassword); err != nil {
 		a.auditErr(r, identity.ActionPasswordChange, p.UID, err)
 		return err
 	}
@@ -48,16 +48,20 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// checkPassword re-checks a signed-in user's password (limited per user,
-// so a stolen token cannot be used to guess it).
-func (a *API) checkPassword(r *http.Request, uid, password string) error {
-	key := limitKey{LimitPasswordVerify, uid}
-	if err := a.peekLimits(r, key); err != nil {
+// checkPassword re-checks a signed-in user's password. Failures count
+// against the same limits as failed sign-ins of the account and the client,
+// so a stolen token cannot be used to guess the password faster.
+func (a *API) checkPassword(r *http.Request, p *identity.Principal, password string) error {
+	limits := []limitKey{{LimitLoginIP, a.clientIP(r)}}
+	if email := identity.NormalizeEmail(p.Email); email != "" {
+		limits = append(limits, limitKey{LimitLoginAccount, email})
+	}
+	if err := a.peekLimits(r, limits...); err != nil {
 		return err
 	}
-	err := a.Provider.CheckPassword(r.Context(), uid, password)
+	err := a.Provider.CheckPassword(r.Context(), p.UID, password)
 	if identity.IsCode(err, identity.EINVALIDCREDENTIALS) {
-		if lerr := a.takeLimits(r, key); lerr != nil {
+		if lerr := a.takeLimits(r, limits...); lerr != nil {
 			return lerr
 		}
 	}

@@ -82,9 +82,9 @@ func (a *API) sendReset(ctx context.Context, email string, ev identity.AuditEven
 		a.record(ctx, &e)
 	}
 	if a.Limiter != nil {
-		res, err := a.Limiter.Take(ctx, LimitResetAccount, email)
+		res, err := a.Limiter.Take(ctx, LimitResetEmail, email)
 		if err != nil {
-			a.Log.LogAttrs(ctx, slog.LevelError, "rate limiter failed", slog.String("limit", LimitResetAccount), slog.Any("err", err))
+			a.Log.LogAttrs(ctx, slog.LevelError, "rate limiter failed", slog.String("limit", LimitResetEmail), slog.Any("err", err))
 		} else if res.Reached {
 			done(a.uidOfEmail(ctx, email), identity.StatusFailure, identity.ERATELIMITED)
 			return

@@ -30,6 +30,9 @@ func (a *API) verify(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req, true); err != nil {
 		return err
 	}
+	if err := a.takeLimits(r, limitKey{LimitVerifyIP, a.clientIP(r)}); err != nil {
+		return err
+	}
 	raw := req.IDToken
 	if raw == "" {
 		var err error
