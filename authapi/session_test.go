@@ -69,10 +69,10 @@ func TestRefresh(t *testing.T) {
 	var second tokensJSON
 	s.do(t, "POST", "/api/auth/refresh", map[string]any{"refresh_token": first.RefreshToken}).json(t, http.StatusOK, &second)
 	s.remember(second.AccessToken, second.RefreshToken)
-	// The newest access token is not used before the reuse: the store does
-	// not name the revoked session with identity.ErrRefreshReuse yet, so a
-	// token already in the verifier's cache would live on until the cache's
-	// SessionTTL (see the report on issue 2).
+	// Warm the verifier's cache with the newest access token, so the reuse
+	// below must reach the cache, not only the store.
+	var warm map[string]any
+	s.do(t, "GET", "/api/auth/profile", nil, bearer(second.AccessToken)).json(t, http.StatusOK, &warm)
 
 	// Presenting a spent token revokes the whole session: the newest refresh
 	// token and the access tokens die with it.

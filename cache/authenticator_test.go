@@ -250,9 +250,17 @@ func TestDeletedUserRefused(t *testing.T) {
 	wantCode(t, err, identity.EINVALIDTOKEN)
 }
 
-func TestPasswordChangeRefusesOlderTokens(t *testing.T) {
+// A password change refuses sessionless tokens (Firebase ID tokens) issued
+// before it. Tokens with an authgate session are not judged by the change
+// time: the change revokes the other sessions (and the cache hears of it),
+// while the session that made the change goes on working.
+func TestPasswordChangeRefusesOlderSessionlessTokens(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	const fbTok = "tok-firebase"
+	f.next.add(fbTok, identity.Principal{UID: "u1", Source: identity.SourceFirebase,
+		IssuedAt: f.clock.Now().Truncate(time.Second), ExpiresAt: f.clock.Now().Add(time.Hour)})
+	f.mustVerify(t, fbTok)
 	f.mustVerify(t, tok)
 	issued := f.clock.Now().Truncate(time.Second)
 
@@ -260,8 +268,11 @@ func TestPasswordChangeRefusesOlderTokens(t *testing.T) {
 	changed := f.clock.Now().Add(250 * time.Millisecond)
 	f.store.editUser("u1", func(u *identity.User) { u.PasswordChangedAt = &changed })
 	f.a.InvalidateUser(ctx, "u1")
-	_, err := f.a.Verify(ctx, tok)
+	_, err := f.a.Verify(ctx, fbTok)
 	wantCode(t, err, identity.EINVALIDTOKEN)
+	if _, err := f.a.Verify(ctx, tok); err != nil {
+		t.Errorf("the token of a still-active session was refused after a password change: %v", err)
+	}
 
 	// The token handed out with the new password (same second, iat has
 	// whole seconds) is accepted; one from the second before is not.
@@ -277,7 +288,7 @@ func TestPasswordChangeRefusesOlderTokens(t *testing.T) {
 		{"no iat", time.Time{}, false},
 	} {
 		raw := "tok-" + c.name
-		f.next.add(raw, identity.Principal{UID: "u1", SessionID: "s1", Source: identity.SourceAuthgate,
+		f.next.add(raw, identity.Principal{UID: "u1", Source: identity.SourceFirebase,
 			IssuedAt: c.iat, ExpiresAt: f.clock.Now().Add(time.Hour)})
 		_, err := f.verify(t, raw)
 		if c.ok && err != nil {

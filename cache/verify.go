@@ -136,7 +136,10 @@ func merge(p *identity.Principal, u *identity.User) (*identity.Principal, error)
 	if !u.IsActive {
 		return nil, identity.Errorf(identity.EUSERDISABLED, "The account is disabled.")
 	}
-	if u.PasswordChangedAt != nil && issuedBefore(p.IssuedAt, *u.PasswordChangedAt) {
+	// A password change revokes the user's other authgate sessions, and the
+	// session of the change itself stays valid; tokens without a session
+	// (Firebase ID tokens) are refused when issued before the change.
+	if p.SessionID == "" && u.PasswordChangedAt != nil && issuedBefore(p.IssuedAt, *u.PasswordChangedAt) {
 		return nil, identity.Errorf(identity.EINVALIDTOKEN, "The token was issued before the last password change.")
 	}
 	m.Email = u.Email

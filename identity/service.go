@@ -34,7 +34,8 @@ type SessionStore interface {
 	// next in the same session, in one transaction. An unknown, expired or
 	// revoked token, or one whose session is no longer active, gives
 	// EINVALIDTOKEN. A token already spent gives an error wrapping
-	// ErrRefreshReuse after revoking the whole session.
+	// ErrRefreshReuse after revoking the whole session, and returns that
+	// session (ID and UID at least) so the caller can drop it from caches.
 	// next.SessionID and next.UID are filled in from the old token.
 	RotateRefreshToken(ctx context.Context, oldHash string, next *RefreshToken, newTokenID string, now time.Time) (*Session, error)
 }

@@ -188,7 +188,7 @@ func chunks[T any](s []T, n int) func(func([]T) bool) {
 
 // errReuse carries a detected reuse out of the rotation transaction, which
 // must still commit the session's revocation.
-type errReuse struct{ sid string }
+type errReuse struct{ sid, uid string }
 
 func (e errReuse) Error() string { return "refresh token reuse in session " + e.sid }
 
@@ -198,7 +198,9 @@ func (e errReuse) Error() string { return "refresh token reuse in session " + e.
 //
 // An unknown, expired or revoked token, or one whose session is revoked or
 // expired, gives EINVALIDTOKEN. A spent token gives an error wrapping
-// identity.ErrRefreshReuse after revoking the whole session and all its
+// identity.ErrRefreshReuse, together with the revoked session (ID, UID and
+// RevokedAt set) so the caller can drop it from caches, after revoking the
+// whole session and all its
 // tokens. The spend is a conditional UPDATE (… WHERE spent_at IS NULL), so
 // of two concurrent rotations of one token exactly one succeeds and the
 // other counts as reuse.
@@ -216,7 +218,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, next *iden
 		}
 		old := olds[0]
 		if old.SpentAt != nil {
-			reuse = errReuse{sid: old.SessionID}
+			reuse = errReuse{sid: old.SessionID, uid: old.FirebaseUID}
 			return revokeSessions(tx, []string{old.SessionID}, now)
 		}
 		if old.RevokedAt != nil || !now.Before(old.ExpiresAt) {
@@ -240,7 +242,7 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, next *iden
 			if len(spent) == 0 {
 				return errInvalidToken()
 			}
-			reuse = errReuse{sid: old.SessionID}
+			reuse = errReuse{sid: old.SessionID, uid: old.FirebaseUID}
 			return revokeSessions(tx, []string{old.SessionID}, now)
 		}
 		// The session must still be active; an error rolls the spend back.
@@ -277,7 +279,9 @@ func (db *DB) RotateRefreshToken(ctx context.Context, oldHash string, next *iden
 	case err != nil:
 		return nil, fmt.Errorf("store: rotate refresh token: %w", err)
 	case reuse.sid != "":
-		return nil, fmt.Errorf("store: %w: %w", reuse, identity.ErrRefreshReuse)
+		// The caller needs the revoked session to drop it from caches.
+		return &identity.Session{ID: reuse.sid, UID: reuse.uid, RevokedAt: &now},
+			fmt.Errorf("store: %w: %w", reuse, identity.ErrRefreshReuse)
 	}
 	return out, nil
 }

@@ -56,12 +56,18 @@ func (i *Issuer) TTL() time.Duration { return i.cfg.AccessTTL }
 
 // IssueAccessToken signs an access token for u in session s with the
 // authentication methods amr ("pwd", "otp", ...). It returns the token, its
-// jti (a fresh identity.NewID) and its expiry. Times are whole seconds.
+// jti and its expiry. The jti is s.TokenID when the caller set it (so the
+// session row can name the token before it is signed, as a refresh does),
+// else a fresh identity.NewID. Times are whole seconds.
 func (i *Issuer) IssueAccessToken(ctx context.Context, u *identity.User, s *identity.Session, amr []string) (raw, jti string, exp time.Time, err error) {
 	if u == nil || u.UID == "" || s == nil || s.ID == "" {
 		return "", "", time.Time{}, errors.New("token: issue access token: user and session are required")
 	}
 	now := i.cfg.Now().Unix()
+	id := s.TokenID
+	if id == "" {
+		id = identity.NewID()
+	}
 	c := accessClaims{
 		Issuer:        i.cfg.Issuer,
 		Subject:       u.UID,
@@ -69,7 +75,7 @@ func (i *Issuer) IssueAccessToken(ctx context.Context, u *identity.User, s *iden
 		IssuedAt:      now,
 		NotBefore:     now,
 		ExpiresAt:     now + int64(i.cfg.AccessTTL/time.Second),
-		ID:            identity.NewID(),
+		ID:            id,
 		SessionID:     s.ID,
 		Email:         u.Email,
 		EmailVerified: u.EmailVerified,
