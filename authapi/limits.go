@@ -18,6 +18,8 @@ const (
 	LimitResetEmail   = "reset_email"   // reset requests per email
 	LimitResetIP      = "reset_ip"      // reset requests per client IP
 	LimitVerifyIP     = "verify_ip"     // token verifications and exchanges per client IP
+	LimitEmailSend    = "email_send"    // verification mails per user
+	LimitTOTP         = "totp"          // failed TOTP and recovery codes per user
 )
 
 // limitKey is one (limit, key) pair.
