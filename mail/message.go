@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,13 +14,16 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/authgate/authgate/identity"
 )
 
 // ErrInvalidMessage is wrapped by the error Send returns for a message it
 // refuses to send: a recipient that is not exactly one address, or a
-// recipient or subject containing CR or LF (header injection).
+// recipient or subject containing CR or LF (header injection), or a subject
+// with another control character.
 var ErrInvalidMessage = errors.New("mail: invalid message")
 
 // maxSubjectLength keeps the Subject header well inside SMTP's line limit.
@@ -33,6 +37,9 @@ func checkMessage(m identity.Message) (*mail.Address, error) {
 	}
 	if strings.ContainsAny(m.Subject, "\r\n") {
 		return nil, fmt.Errorf("%w: subject contains a line break", ErrInvalidMessage)
+	}
+	if strings.ContainsFunc(m.Subject, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }) {
+		return nil, fmt.Errorf("%w: subject contains a control character", ErrInvalidMessage)
 	}
 	if len(m.Subject) > maxSubjectLength {
 		return nil, fmt.Errorf("%w: subject longer than %d bytes", ErrInvalidMessage, maxSubjectLength)
@@ -72,7 +79,7 @@ func compose(from, to *mail.Address, m identity.Message, now time.Time) ([]byte,
 	header("Date", now.Format(time.RFC1123Z))
 	header("From", from.String())
 	header("To", to.String())
-	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
+	header("Subject", encodeSubject(m.Subject))
 	header("Message-ID", messageID(from.Address))
 	header("MIME-Version", "1.0")
 
@@ -114,6 +121,29 @@ func compose(from, to *mail.Address, m identity.Message, now time.Time) ([]byte,
 	}
 	buf.Write(body.Bytes())
 	return buf.Bytes(), nil
+}
+
+// encodeSubject RFC 2047-encodes a subject that is not plain printable
+// ASCII. mime.QEncoding leaves ASCII alone, also text that looks like an
+// encoded word ("=?utf-8?q?x?="), which a reader would then decode: such a
+// subject is encoded in base64 words so it reads as written.
+func encodeSubject(s string) string {
+	if !strings.Contains(s, "=?") {
+		return mime.QEncoding.Encode("utf-8", s)
+	}
+	var words []string
+	for len(s) > 0 {
+		n := min(len(s), 45) // 45 bytes make a 60-character word, under RFC 2047's 75
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		if n == 0 {
+			n = min(len(s), 45)
+		}
+		words = append(words, "=?utf-8?b?"+base64.StdEncoding.EncodeToString([]byte(s[:n]))+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
 }
 
 // writeQP writes s quoted-printable; its line breaks become CRLF. No line

@@ -335,6 +335,7 @@ func TestSMTPRefusesHeaderInjection(t *testing.T) {
 		{To: "", Subject: "s", Text: "t"},
 		{To: "a@example.com", Subject: strings.Repeat("s", 513), Text: "t"},
 		{To: "a@example.com", Subject: "no body"},
+		{To: "a@example.com", Subject: "bell\x07", Text: "t"},
 	}
 	for _, m := range tests {
 		if err := s.Send(context.Background(), m); !errors.Is(err, mail.ErrInvalidMessage) {
