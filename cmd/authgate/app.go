@@ -122,7 +122,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 	if err != nil {
 		return nil, err
 	}
-	var provider identity.Provider = local.New(a.db, hasher)
+	lp := local.New(a.db, hasher)
+	lp.Logger = log
+	var provider identity.Provider = lp
 	var ensureUser func(context.Context, *identity.Principal) (*identity.User, error)
 	if cfg.FirebaseProjectID != "" {
 		a.fb, err = firebase.New(ctx, firebase.Config{
