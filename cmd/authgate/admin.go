@@ -107,4 +107,3 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "created user %s <%s> roles=%s\n", u.UID, u.Email, strings.Join(u.Roles, ","))
 	return nil
 }
-

@@ -32,20 +32,20 @@ import (
 
 // app is a built authgate: every concrete dependency, made in one place.
 type app struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	reg     *prometheus.Registry
-	db      *store.DB
-	keys    *token.KeySet
-	auth    *cache.Authenticator
-	api     *authapi.API
-	gw      *gateway.Gateway
-	policy  *policy.Watcher // nil without a policy file
-	fb      *firebase.Client
-	rdb     *redis.Client
+	cfg    *config.Config
+	log    *slog.Logger
+	reg    *prometheus.Registry
+	db     *store.DB
+	keys   *token.KeySet
+	auth   *cache.Authenticator
+	api    *authapi.API
+	gw     *gateway.Gateway
+	policy *policy.Watcher // nil without a policy file
+	fb     *firebase.Client
+	rdb    *redis.Client
 	// discovery serves /.well-known/openid-configuration.
 	discovery http.Handler
-	closers []func() error
+	closers   []func() error
 }
 
 // openStore opens (and migrates) the configured database.
