@@ -1,26 +1,13 @@
 package gateway_test
 
 import (
-	"bytes"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authgate/authgate/gateway"
 	"github.com/authgate/authgate/internal/testenv"
-)
-
-// Placeholders of the example configs (configs/README.md).
-const (
-	placeholderAuthgate = "127.0.0.1:8001"
-	placeholderApp      = "127.0.0.1:8080"
 )
 
 // e2eStack is an echo upstream and the gateway on real ports.
@@ -40,106 +27,12 @@ func newE2EStack(t *testing.T) *e2eStack {
 
 func hostPort(u string) string { return strings.TrimPrefix(u, "http://") }
 
-// exampleConfig reads a file of configs/ and substitutes the placeholders.
-func exampleConfig(t *testing.T, rel string, s *e2eStack, replace ...string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "configs", rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(b)
-	for _, ph := range []string{placeholderAuthgate, placeholderApp} {
-		if !strings.Contains(src, ph) {
-			t.Fatalf("%s lacks the placeholder %s", rel, ph)
-		}
-	}
-	pairs := append([]string{placeholderAuthgate, hostPort(s.gateway.URL), placeholderApp, hostPort(s.echo.URL)}, replace...)
-	return strings.NewReplacer(pairs...).Replace(src)
-}
-
-// startProcess runs cmd until the test ends and waits for addr.
-func startProcess(t *testing.T, cmd *exec.Cmd, addr string, logs *bytes.Buffer) {
-	t.Helper()
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(cmd.Path), logs)
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for testenv.WaitTCP(addr, 100*time.Millisecond) != nil {
-		select {
-		case <-exited:
-			t.Fatalf("%s exited before listening on %s", filepath.Base(cmd.Path), addr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not listen on %s", filepath.Base(cmd.Path), addr)
-		}
-	}
-}
-
 func startNginx(t *testing.T, s *e2eStack) string {
-	bin := testenv.Binary(t, "nginx", "/usr/sbin/nginx")
-	dir := t.TempDir()
-	port := testenv.FreePort(t)
-	site := exampleConfig(t, "nginx/authgate.conf", s, "listen 8000;", "listen 127.0.0.1:"+strconv.Itoa(port)+";")
-	if err := os.WriteFile(filepath.Join(dir, "authgate.conf"), []byte(site), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, sub := range []string{"logs", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	main := fmt.Sprintf(`master_process off;
-worker_processes 1;
-error_log %[1]s/logs/error.log info;
-pid %[1]s/nginx.pid;
-events { worker_connections 256; }
-http {
-    access_log %[1]s/logs/access.log;
-    client_body_temp_path %[1]s/tmp/body;
-    proxy_temp_path %[1]s/tmp/proxy;
-    fastcgi_temp_path %[1]s/tmp/fastcgi;
-    uwsgi_temp_path %[1]s/tmp/uwsgi;
-    scgi_temp_path %[1]s/tmp/scgi;
-    include %[1]s/authgate.conf;
-}
-`, dir)
-	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(main), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	var logs bytes.Buffer
-	startProcess(t, exec.Command(bin, "-p", dir, "-c", conf, "-g", "daemon off;"), addr, &logs)
-	return "http://" + addr
+	return testenv.StartNginx(t, hostPort(s.gateway.URL), hostPort(s.echo.URL))
 }
 
 func startCaddy(t *testing.T, s *e2eStack) string {
-	bin := testenv.Binary(t, "caddy", "/usr/bin/caddy")
-	dir := t.TempDir()
-	port := testenv.FreePort(t)
-	site := exampleConfig(t, "caddy/Caddyfile", s, ":8000 {", ":"+strconv.Itoa(port)+" {")
-	global := "{\n\tadmin off\n\tauto_https off\n}\n\n"
-	file := filepath.Join(dir, "Caddyfile")
-	if err := os.WriteFile(file, []byte(global+site), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "run", "--config", file, "--adapter", "caddyfile")
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	var logs bytes.Buffer
-	startProcess(t, cmd, addr, &logs)
-	return "http://" + addr
+	return testenv.StartCaddy(t, hostPort(s.gateway.URL), hostPort(s.echo.URL))
 }
 
 // TestEndToEndRealProxies runs the example nginx and Caddy configs of
