@@ -60,6 +60,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, &Error{Code: X}) match any *Error with code X.
+// A target with a Message (a sentinel such as ErrRefreshReuse) matches only
+// itself, so a sentinel is never confused with another error of its code.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code && t.Message == "" && t.Err == nil
