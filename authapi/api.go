@@ -95,6 +95,8 @@ type API struct {
 	initOnce sync.Once
 	mailSlot chan struct{}
 	bg       sync.WaitGroup
+	// hits deduplicates the audit rows of rate-limit hits (ratelimit.go).
+	hits limitHits
 }
 
 func (a *API) init() {

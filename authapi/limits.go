@@ -58,7 +58,7 @@ func (a *API) checkLimits(r *http.Request, take bool, keys []limitKey) error {
 			continue
 		}
 		if res.Reached {
-			a.audit(r, identity.ActionRateLimited, "", identity.StatusFailure, k.limit)
+			a.auditLimitHit(r, k, res.RetryAfter)
 			secs := int(math.Ceil(res.RetryAfter.Seconds()))
 			if secs < 1 {
 				secs = 1

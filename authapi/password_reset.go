@@ -86,6 +86,7 @@ func (a *API) sendReset(ctx context.Context, email string, ev identity.AuditEven
 		if err != nil {
 			a.Log.LogAttrs(ctx, slog.LevelError, "rate limiter failed", slog.String("limit", LimitResetEmail), slog.Any("err", err))
 		} else if res.Reached {
+			a.recordLimitHit(ctx, ev, LimitResetEmail, email, res.RetryAfter)
 			done(a.uidOfEmail(ctx, email), identity.StatusFailure, identity.ERATELIMITED)
 			return
 		}
@@ -209,6 +210,7 @@ func (a *API) confirmPasswordReset(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	a.invalidateUser(ctx, uid)
+	a.clearLoginLimits(ctx, uid)
 	a.audit(r, identity.ActionPasswordResetComplete, uid, identity.StatusSuccess, "")
 	httpx.NoContent(w)
 	return nil

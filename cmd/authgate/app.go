@@ -24,6 +24,7 @@ import (
 	"github.com/authgate/authgate/limiter"
 	"github.com/authgate/authgate/local"
 	"github.com/authgate/authgate/mail"
+	"github.com/authgate/authgate/mfa"
 	"github.com/authgate/authgate/password"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/store"
@@ -202,6 +203,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 		Invalidator:              a.auth,
 		Mailer:                   mailer,
 		ResetMessage:             mail.PasswordResetMessage,
+		VerificationMessage:      mail.VerificationMessage,
+		TOTP:                     &mfa.Service{Users: a.db, OneTime: a.db},
 		Limiter:                  lim,
 		EnsureUser:               ensureUser,
 		PasswordRules:            password.Check,
@@ -210,6 +213,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 		AccessTTL:                cfg.AccessTTL,
 		RefreshTTL:               cfg.RefreshTTL,
 		ResetTTL:                 cfg.ResetTTL,
+		VerifyTTL:                cfg.VerifyTTL,
 		CookieName:               cfg.CookieName,
 		RequireEmailVerification: cfg.RequireEmailVerification,
 		Log:                      log,
@@ -241,6 +245,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 		ResponseHeaderTimeout: cfg.UpstreamHeaderTimeout,
 		Log:                   log,
 		Registerer:            a.reg,
+		Audit:                 a.denialAudit(),
 	}
 	if err := a.gw.Provision(); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -260,4 +265,40 @@ func (a *app) close() {
 		}
 	}
 	a.closers = nil
+}
+
+// denialAudit samples the gateway's denials into the audit log: at most
+// authapi.DefaultSampledPerMinute rows a minute, written by one goroutine,
+// never a database write on the request path; the rest is counted in
+// authgate_audit_denials_dropped_total.
+func (a *app) denialAudit() gateway.AuditHook {
+	s := authapi.NewAuditSampler(a.db, authapi.AuditSamplerConfig{Log: a.log})
+	a.closers = append(a.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return s.Close(ctx)
+	})
+	a.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "authgate_audit_denials_sampled_total",
+			Help: "Gateway denials written to the audit log.",
+		}, func() float64 { return float64(s.Stats().Written) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "authgate_audit_denials_dropped_total",
+			Help: "Gateway denials not written to the audit log (over the per-minute budget or queue full).",
+		}, func() float64 { return float64(s.Stats().Dropped) }),
+	)
+	return gateway.AuditFunc(func(_ context.Context, d *gateway.Denial) {
+		if !s.Admit() {
+			return
+		}
+		ip := ""
+		if d.ClientIP.IsValid() {
+			ip = d.ClientIP.String()
+		}
+		s.Offer(identity.AuditEvent{
+			UID: d.UID, Action: identity.ActionForwardAuthDeny, IPAddress: ip, Status: identity.StatusFailure,
+			Detail: authapi.DenialDetail(d.Code, d.Door, d.Method, d.Host, d.Path),
+		})
+	})
 }
