@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/authgate/authgate/internal/testenv"
@@ -199,5 +201,46 @@ func TestOperationalEndpoints(t *testing.T) {
 	}
 	if st, body, _ := call(t, "GET", a.URL+"/nope", "", nil); st != http.StatusNotFound || body["code"] != "not_found" {
 		t.Errorf("unknown path: %d %v", st, body)
+	}
+}
+
+// In sidecar mode every path outside authgate's own goes to the upstream,
+// including look-alikes of its own prefixes.
+func TestSidecarPathsOutsideOwnPrefixes(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path+" uid="+r.Header.Get("X-User-Id"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	defer up.Close()
+	a := testenv.StartAuthgate(t, "AUTHGATE_UPSTREAM="+up.URL)
+	_, body, _ := call(t, "POST", a.URL+"/api/auth/register", "", map[string]string{"email": "side@example.com", "password": "a long enough passphrase"})
+	access := body["access_token"].(string)
+	for _, p := range []string{"/api/authors", "/api/auth-old/x", "/healthzz", "/app"} {
+		st, _, _ := call(t, "GET", a.URL+p, access, nil)
+		if st != http.StatusTeapot {
+			t.Errorf("GET %s: %d, want the upstream's 418", p, st)
+		}
+	}
+	// authgate's own paths never reach the upstream, even unknown ones.
+	if st, body, _ := call(t, "GET", a.URL+"/api/auth/nope", access, nil); st != http.StatusNotFound || body["code"] != "not_found" {
+		t.Errorf("/api/auth/nope: %d %v", st, body)
+	}
+	// Without a credential the upstream is not reached.
+	if st, _, _ := call(t, "GET", a.URL+"/app", "", nil); st != http.StatusUnauthorized {
+		t.Errorf("anonymous /app: %d, want 401", st)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 4 {
+		t.Fatalf("upstream saw %v", got)
+	}
+	for _, g := range got {
+		if strings.HasSuffix(g, "uid=") {
+			t.Errorf("upstream request without identity: %s", g)
+		}
 	}
 }

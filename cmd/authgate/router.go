@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/authgate/authgate/authapi"
 	"github.com/authgate/authgate/httpx"
 	"github.com/authgate/authgate/identity"
 	"github.com/authgate/authgate/internal/server"
@@ -35,7 +37,13 @@ func (a *app) handler() http.Handler {
 	r.Handle("/.well-known/jwks.json", a.keys.JWKSHandler()).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/.well-known/openid-configuration", a.discovery).Methods(http.MethodGet, http.MethodHead)
 
-	api := a.api.Routes(r)
+	// Only /api/auth and /api/auth/... are the API's: mux's PathPrefix alone
+	// would also take an upstream's /api/authors.
+	own := r.MatcherFunc(func(req *http.Request, _ *mux.RouteMatch) bool {
+		p := req.URL.EscapedPath()
+		return p == authapi.Prefix || strings.HasPrefix(p, authapi.Prefix+"/")
+	}).Subrouter()
+	api := a.api.Routes(own)
 	api.Handle("/forward-auth", http.HandlerFunc(a.gw.ServeForwardAuth))
 
 	var rest http.Handler = http.HandlerFunc(notFound)
