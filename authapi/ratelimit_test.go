@@ -315,19 +315,25 @@ func TestBruteForceRedisLimiter(t *testing.T) {
 	client := redis.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
 	over := map[string]limiter.Rate{limiter.LoginAccount: {Limit: 3, Period: 15 * time.Minute}}
-	// Two replicas sharing one Redis share the budget.
-	a := newTestServer(t, withLimitsOn(t, over, client))
-	b := newTestServer(t, withLimitsOn(t, over, client))
-	email := fmt.Sprintf("redis-%d@example.com", time.Now().UnixNano())
-	a.register(t, email, "a fine long password")
-	b.register(t, email, "a fine long password")
-	a.remember("redis guess")
-	b.remember("redis guess")
-	for _, s := range []*testServer{a, b, a} {
-		s.do(t, "POST", "/api/auth/login", loginBody(email, "redis guess")).wantStatus(t, http.StatusUnauthorized)
+	// Two replicas sharing one Redis share the budget. The Redis server
+	// outlives the test: a client address and an account of this run only
+	// keep earlier runs' counts out.
+	a := newTestServer(t, trustLoopback(t), withLimitsOn(t, over, client))
+	b := newTestServer(t, trustLoopback(t), withLimitsOn(t, over, client))
+	run := time.Now().UnixNano()
+	email := fmt.Sprintf("redis-%d@example.com", run)
+	client1 := from(fmt.Sprintf("10.%d.%d.%d", run>>16&0xff, run>>8&0xff, run&0xff))
+	for _, s := range []*testServer{a, b} {
+		var out tokensJSON
+		s.do(t, "POST", "/api/auth/register", map[string]any{"email": email, "password": "a fine long password"}, client1).json(t, http.StatusCreated, &out)
+		s.remember("redis guess", out.AccessToken, out.RefreshToken)
 	}
-	want429(t, b.do(t, "POST", "/api/auth/login", loginBody(email, "a fine long password")), 15*time.Minute)
-	want429(t, a.do(t, "POST", "/api/auth/login", loginBody(email, "a fine long password")), 15*time.Minute)
+	for _, s := range []*testServer{a, b, a} {
+		s.do(t, "POST", "/api/auth/login", loginBody(email, "redis guess"), client1).wantStatus(t, http.StatusUnauthorized)
+	}
+	// Throttled on both replicas, from any client.
+	want429(t, b.do(t, "POST", "/api/auth/login", loginBody(email, "a fine long password"), client1), 15*time.Minute)
+	want429(t, a.do(t, "POST", "/api/auth/login", loginBody(email, "a fine long password"), from("192.0.2.1")), 15*time.Minute)
 	// Nothing in Redis names the address.
 	keys, err := client.Keys(t.Context(), limiter.KeyPrefix+"*").Result()
 	if err != nil {
