@@ -244,3 +244,31 @@ func TestVerifyUnreachable(t *testing.T) {
 	_, err = c.Verifier().Verify(context.Background(), raw)
 	wantCode(t, err, identity.EUNAVAILABLE)
 }
+
+// The Firebase verifier and another verifier (authgate's JWTs) chain in
+// either order: each steps aside for the other's tokens.
+func TestVerifierChainsInEitherOrder(t *testing.T) {
+	e := newEnv(t)
+	fu := e.emu.SignUp(t, e.emu.UniqueEmail("chain"), password)
+	authgate := identity.VerifierFunc(func(_ context.Context, raw string) (*identity.Principal, error) {
+		if raw == "authgate-token" {
+			return &identity.Principal{UID: "local-1", Source: identity.SourceAuthgate}, nil
+		}
+		return nil, identity.ErrNotResponsible
+	})
+	for name, chain := range map[string]identity.Chain{
+		"firebase first": {e.client.Verifier(), authgate},
+		"authgate first": {authgate, e.client.Verifier()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := chain.Verify(context.Background(), fu.IDToken)
+			if err != nil || p.Source != identity.SourceFirebase || p.UID != fu.LocalID {
+				t.Fatalf("Firebase token: %+v, %v", p, err)
+			}
+			p, err = chain.Verify(context.Background(), "authgate-token")
+			if err != nil || p.Source != identity.SourceAuthgate {
+				t.Fatalf("authgate token: %+v, %v", p, err)
+			}
+		})
+	}
+}
