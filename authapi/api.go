@@ -12,6 +12,7 @@ import (
 
 	"github.com/authgate/authgate/httpx"
 	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/mfa"
 )
 
 // Defaults for the zero values of API's settings.
@@ -20,6 +21,7 @@ const (
 	DefaultRefreshTTL   = 720 * time.Hour
 	DefaultResetTTL     = 30 * time.Minute
 	DefaultReauthWindow = 5 * time.Minute
+	DefaultVerifyTTL    = 24 * time.Hour
 	// DefaultMailWorkers bounds the mail jobs running in the background.
 	DefaultMailWorkers = 32
 )
@@ -54,9 +56,16 @@ type API struct {
 	// Limiter throttles sign-in, registration and reset attempts; nil
 	// disables every limit. See the Limit* names.
 	Limiter identity.Limiter
-	// MFA completes the sign-in of users with MFA enabled. With nil, such
-	// users cannot sign in with a password (fail closed).
+	// MFA completes the sign-in of users with MFA enabled. Nil with TOTP
+	// set uses TOTP; with both nil such users cannot sign in with a
+	// password (fail closed).
 	MFA SecondFactor
+	// TOTP enables the /mfa endpoints and the second sign-in step
+	// (/login/mfa); nil answers them 404.
+	TOTP *mfa.Service
+	// VerificationMessage renders the email verification mail for a link
+	// valid for ttl (mail.VerificationMessage fits); nil uses a built-in text.
+	VerificationMessage func(to, link string, ttl time.Duration) identity.Message
 	// EnsureUser returns (creating or updating it) the users row of a
 	// principal from another issuer (Firebase). Without it such principals
 	// must already have a row.
@@ -78,6 +87,7 @@ type API struct {
 	RefreshTTL   time.Duration
 	ResetTTL     time.Duration
 	ReauthWindow time.Duration
+	VerifyTTL    time.Duration // email verification links (DefaultVerifyTTL)
 	// CookieName is the sign-in session cookie accepted as a credential when
 	// a request has no Authorization header; empty disables cookies.
 	CookieName string
@@ -116,6 +126,9 @@ func (a *API) init() {
 		if a.ReauthWindow <= 0 {
 			a.ReauthWindow = DefaultReauthWindow
 		}
+		if a.VerifyTTL <= 0 {
+			a.VerifyTTL = DefaultVerifyTTL
+		}
 		if a.MailWorkers <= 0 {
 			a.MailWorkers = DefaultMailWorkers
 		}
@@ -153,6 +166,11 @@ func (a *API) Validate() error {
 	}
 	if a.PublicURL.Scheme != "http" && a.PublicURL.Scheme != "https" || a.PublicURL.Host == "" {
 		return errors.New("PublicURL must be an absolute http(s) URL")
+	}
+	if a.TOTP != nil {
+		if err := a.TOTP.Validate(); err != nil {
+			return fmt.Errorf("TOTP: %w", err)
+		}
 	}
 	return nil
 }

@@ -30,6 +30,18 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req, false); err != nil {
 		return err
 	}
+	u, amr, err := a.passwordSignIn(r, req)
+	if err != nil {
+		return err
+	}
+	return a.tokenSignIn(w, r, u, amr)
+}
+
+// passwordSignIn checks a password sign-in (limits, password, account
+// state, email verification, second factor) and audits every refusal. It
+// returns the user and the amr of the sign-in, for the caller to start a
+// session: a token pair (login) or the session cookie (the sign-in page).
+func (a *API) passwordSignIn(r *http.Request, req loginRequest) (*identity.User, []string, error) {
 	fe := fieldErrors{}
 	email := identity.NormalizeEmail(req.Email)
 	if email == "" {
@@ -39,12 +51,12 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	fe.checkRequired("password", req.Password)
 	if err := fe.err(); err != nil {
-		return err
+		return nil, nil, err
 	}
 	limits := []limitKey{{LimitLoginAccount, email}, {LimitLoginIP, a.clientIP(r)}}
 	// A throttled client is refused even with the right password.
 	if err := a.peekLimits(r, limits...); err != nil {
-		return err
+		return nil, nil, err
 	}
 
 	ctx := r.Context()
@@ -52,31 +64,42 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if err == nil && !u.IsActive {
 		err = identity.Errorf(identity.EUSERDISABLED, "The account is disabled.")
 	}
+	// Only after the password was checked: a wrong one stays invalid_credentials.
+	if err == nil && a.RequireEmailVerification && !u.EmailVerified {
+		err = errEmailNotVerified()
+	}
 	if err != nil {
 		a.auditErr(r, identity.ActionLogin, a.uidOfEmail(ctx, email), err)
 		if identity.IsCode(err, identity.EINVALIDCREDENTIALS) {
 			if lerr := a.takeLimits(r, limits...); lerr != nil {
-				return lerr
+				return nil, nil, lerr
 			}
 		}
-		return err
+		return nil, nil, err
 	}
 
 	amr := []string{"pwd"}
 	if u.MFAEnabled {
-		if a.MFA == nil {
+		if mf := a.signInFactor(); mf == nil {
 			err = identity.Errorf(identity.EUNAVAILABLE, "Multi-factor sign-in is not available.")
 		} else {
-			amr, err = a.MFA.CompleteSignIn(ctx, r, u, req.TOTPCode)
+			amr, err = mf.CompleteSignIn(ctx, r, u, req.TOTPCode)
 		}
 		if err != nil {
 			a.auditErr(r, identity.ActionLogin, u.UID, err)
-			return err
+			return nil, nil, err
 		}
 	}
 	a.resetLimits(ctx, limits[0])
+	return u, amr, nil
+}
 
-	if u, err = a.touchLogin(ctx, u); err != nil {
+// tokenSignIn ends a checked sign-in of u with a new session: 200 with its
+// token pair and the user.
+func (a *API) tokenSignIn(w http.ResponseWriter, r *http.Request, u *identity.User, amr []string) error {
+	ctx := r.Context()
+	u, err := a.touchLogin(ctx, u)
+	if err != nil {
 		return err
 	}
 	pair, s, err := a.startSession(ctx, r, u, amr)

@@ -41,6 +41,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.audit(r, identity.ActionRegister, u.UID, identity.StatusSuccess, "")
+	a.sendVerificationAfterRegister(r, u)
 	if a.RequireEmailVerification && !u.EmailVerified {
 		httpx.JSON(w, http.StatusCreated, tokenResponse{User: u})
 		return nil

@@ -52,6 +52,8 @@ func (a *API) Routes(r *mux.Router) *mux.Router {
 	a.route(sub, "/account", Methods{http.MethodDelete: a.authenticated(a.deleteAccount)})
 	a.route(sub, "/sessions", Methods{http.MethodGet: a.authenticated(a.listSessions)})
 	a.route(sub, "/sessions/{id}", Methods{http.MethodDelete: a.authenticated(a.revokeSession)})
+	a.mfaRoutes(sub)
+	a.emailVerificationRoutes(sub)
 	a.adminRoutes(sub)
 	sub.NotFoundHandler = http.HandlerFunc(a.notFound)
 	return sub
