@@ -24,6 +24,7 @@ import (
 	"github.com/authgate/authgate/limiter"
 	"github.com/authgate/authgate/local"
 	"github.com/authgate/authgate/mail"
+	"github.com/authgate/authgate/mfa"
 	"github.com/authgate/authgate/password"
 	"github.com/authgate/authgate/policy"
 	"github.com/authgate/authgate/store"
@@ -202,6 +203,8 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 		Invalidator:              a.auth,
 		Mailer:                   mailer,
 		ResetMessage:             mail.PasswordResetMessage,
+		VerificationMessage:      mail.VerificationMessage,
+		TOTP:                     &mfa.Service{Users: a.db, OneTime: a.db},
 		Limiter:                  lim,
 		EnsureUser:               ensureUser,
 		PasswordRules:            password.Check,
@@ -210,6 +213,7 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 		AccessTTL:                cfg.AccessTTL,
 		RefreshTTL:               cfg.RefreshTTL,
 		ResetTTL:                 cfg.ResetTTL,
+		VerifyTTL:                cfg.VerifyTTL,
 		CookieName:               cfg.CookieName,
 		RequireEmailVerification: cfg.RequireEmailVerification,
 		Log:                      log,
