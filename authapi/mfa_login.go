@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/authgate/authgate/httpx"
 	"github.com/authgate/authgate/identity"
 	"github.com/authgate/authgate/mfa"
 )
