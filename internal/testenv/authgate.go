@@ -188,3 +188,32 @@ func (a *Authgate) Stop(tb testing.TB) {
 		tb.Errorf("authgate did not stop within 15s of SIGTERM")
 	}
 }
+
+// RunAuthgate runs the binary to completion (at most 30s) with env added to
+// a clean environment and returns its exit code and combined output.
+func RunAuthgate(tb testing.TB, env []string, args ...string) (int, string) {
+	tb.Helper()
+	cmd := exec.Command(AuthgateBinary(tb), args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); ok {
+			return ee.ExitCode(), out.String()
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return 0, out.String()
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		return -1, out.String()
+	}
+}
