@@ -165,7 +165,7 @@ func TestMFAEnrollConfirmAndSignIn(t *testing.T) {
 		t.Fatalf("%d recovery codes, want 10", len(rc.RecoveryCodes))
 	}
 	s.do(t, "GET", "/api/auth/mfa", nil, bearer(reg.AccessToken)).json(t, http.StatusOK, &st)
-	if st["enabled"] != true {
+	if st["enabled"] != true || st["recovery_codes_remaining"] != float64(10) {
 		t.Fatalf("status after confirm: %v", st)
 	}
 	var profile userJSON

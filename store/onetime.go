@@ -84,3 +84,16 @@ func (db *DB) DeleteOneTimeTokens(ctx context.Context, uid, purpose string) erro
 	}
 	return nil
 }
+
+// CountOneTimeTokens counts uid's usable (unconsumed, unexpired at now)
+// tokens of purpose, e.g. the MFA recovery codes left.
+func (db *DB) CountOneTimeTokens(ctx context.Context, uid, purpose string, now time.Time) (int, error) {
+	var n int64
+	err := db.r.WithContext(ctx).Model(&oneTimeTokenRow{}).
+		Where("firebase_uid = ? AND purpose = ? AND consumed_at IS NULL AND expires_at > ?", uid, purpose, ts(now)).
+		Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("store: count one-time tokens: %w", err)
+	}
+	return int(n), nil
+}

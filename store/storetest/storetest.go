@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"ConsumeOneTimeTokenInvalid", testConsumeOneTimeTokenInvalid},
 		{"DeleteOneTimeTokens", testDeleteOneTimeTokens},
 		{"ConcurrentConsume", testConcurrentConsume},
+		{"CountOneTimeTokens", testCountOneTimeTokens},
 		{"ConcurrentCreateUserSameEmail", testConcurrentCreateUserSameEmail},
 		{"Audit", testAudit},
 		{"SigningKeys", testSigningKeys},

@@ -140,3 +140,32 @@ func testConcurrentCreateUserSameEmail(t *testing.T, db *store.DB) {
 		t.Errorf("%d users with roles after 3 rounds, want 3", total)
 	}
 }
+
+func testCountOneTimeTokens(t *testing.T, db *store.DB) {
+	const purpose = "mfa_recovery"
+	var live []*identity.OneTimeToken
+	for i := 0; i < 3; i++ {
+		o, _ := newOTT("uid-1", purpose, t0.Add(time.Hour))
+		live = append(live, o)
+	}
+	expired, _ := newOTT("uid-1", purpose, t0.Add(-time.Second))
+	otherPurpose, _ := newOTT("uid-1", identity.PurposePasswordReset, t0.Add(time.Hour))
+	otherUser, _ := newOTT("uid-2", purpose, t0.Add(time.Hour))
+	for _, o := range append(live, expired, otherPurpose, otherUser) {
+		mustNil(t, db.CreateOneTimeToken(ctx(t), o))
+	}
+	count := func() int {
+		n, err := db.CountOneTimeTokens(ctx(t), "uid-1", purpose, t0)
+		mustNil(t, err)
+		return n
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("count = %d, want 3 (expired, other purpose and other user left out)", n)
+	}
+	if _, err := db.ConsumeOneTimeToken(ctx(t), purpose, live[0].Hash, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 2 {
+		t.Fatalf("count after one use = %d, want 2", n)
+	}
+}
