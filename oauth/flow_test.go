@@ -314,8 +314,8 @@ func TestFlowValidate(t *testing.T) {
 func TestReason(t *testing.T) {
 	for err, want := range map[error]string{
 		identity.Wrap(identity.EINVALIDTOKEN, "x", oauth.ErrState): "state",
-		oauth.ErrBrowserMismatch:                 "browser_mismatch",
-		identity.Errorf(identity.ENOTFOUND, "x"): identity.ENOTFOUND,
+		oauth.ErrBrowserMismatch:                                   "browser_mismatch",
+		identity.Errorf(identity.ENOTFOUND, "x"):                   identity.ENOTFOUND,
 	} {
 		if got := oauth.Reason(err); got != want {
 			t.Errorf("Reason(%v) = %q, want %q", err, got, want)
