@@ -12,6 +12,7 @@ import (
 
 	"github.com/authgate/authgate/httpx"
 	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/internal/redirect"
 	"github.com/authgate/authgate/mfa"
 )
 
@@ -89,8 +90,25 @@ type API struct {
 	ReauthWindow time.Duration
 	VerifyTTL    time.Duration // email verification links (DefaultVerifyTTL)
 	// CookieName is the sign-in session cookie accepted as a credential when
-	// a request has no Authorization header; empty disables cookies.
+	// a request has no Authorization header; empty disables cookies and the
+	// hosted sign-in page (/signin, /signout answer 404).
 	CookieName string
+	// CookieDomain is the Domain attribute of the session cookie
+	// (".example.com" lets the gateway on every sub-domain see it); empty
+	// makes it a host-only cookie of PublicURL's host.
+	CookieDomain string
+	// CookieTokens signs the token that is the session cookie's value, with
+	// the cookie's lifetime (CookieTTL). Nil uses Tokens, so the cookie
+	// lives only AccessTTL. Long-lived cookie tokens stay revocable: every
+	// request checks the token's session.
+	CookieTokens identity.TokenIssuer
+	// CookieTTL is the lifetime of the session cookie and of its session
+	// (DefaultCookieTTL), capped at RefreshTTL; it should be the TTL of
+	// CookieTokens.
+	CookieTTL time.Duration
+	// Redirects decides where the sign-in page may send the browser back
+	// to (the rd parameter); nil allows only PublicURL's host.
+	Redirects *redirect.Policy
 	// RequireEmailVerification makes register answer without tokens: the
 	// account can sign in once its address is verified.
 	RequireEmailVerification bool

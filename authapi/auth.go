@@ -179,8 +179,5 @@ func (a *API) expireCookie(w http.ResponseWriter) {
 	if a.CookieName == "" {
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: a.CookieName, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: a.PublicURL.Scheme == "https", SameSite: http.SameSiteLaxMode,
-	})
+	http.SetCookie(w, a.cookie("", -1))
 }

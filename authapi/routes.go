@@ -55,6 +55,7 @@ func (a *API) Routes(r *mux.Router) *mux.Router {
 	a.mfaRoutes(sub)
 	a.emailVerificationRoutes(sub)
 	a.adminRoutes(sub)
+	a.signInRoutes(sub)
 	sub.NotFoundHandler = http.HandlerFunc(a.notFound)
 	return sub
 }

@@ -51,6 +51,9 @@ type Config struct {
 	CacheProfileTTL time.Duration
 
 	CookieName         string
+	CookieDomain       string
+	CookieTTL          time.Duration
+	RedirectHosts      []string
 	HeaderUserID       string
 	HeaderEmail        string
 	HeaderEmailVerfied string

@@ -2,11 +2,14 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authgate/authgate/internal/redirect"
 )
 
 // setting describes one configuration value: its name (AUTHGATE_<Name> in
@@ -87,7 +90,7 @@ var settings = []setting{
 	{Name: "UPSTREAM_TIMEOUT", Default: "60s", Help: "sidecar mode: time to wait for the upstream's response headers (504 after)", Set: func(c *Config, v string) error { return setDuration(&c.UpstreamHeaderTimeout, v, time.Millisecond) }},
 	{Name: "POLICY_FILE", Help: "YAML role rules; empty = every route needs an authenticated user", Set: func(c *Config, v string) error { c.PolicyFile = v; return nil }},
 	{Name: "TRUSTED_PROXIES", Help: "CIDRs whose X-Forwarded-* and client IP headers are believed; empty = none", Set: func(c *Config, v string) error { c.TrustedProxies = v; return checkCIDRs(v) }},
-	{Name: "SIGNIN_URL", Help: "where browsers are sent (302) by the forward-auth endpoint when not signed in; empty = 401", Set: func(c *Config, v string) error {
+	{Name: "SIGNIN_URL", Help: "where browsers are sent (302) by the forward-auth endpoint when not signed in, e.g. <public URL>/api/auth/signin for the hosted sign-in page; empty = 401", Set: func(c *Config, v string) error {
 		c.SignInURL = v
 		if v == "" {
 			return nil
@@ -142,6 +145,16 @@ var settings = []setting{
 	}},
 	{Name: "CACHE_PROFILE_TTL", Default: "60s", Help: "how long a profile stays cached (changes through authgate drop it at once)", Set: func(c *Config, v string) error { return setDuration(&c.CacheProfileTTL, v, time.Second) }},
 	{Name: "COOKIE_NAME", Default: "authgate_session", Help: "name of the sign-in session cookie", Set: func(c *Config, v string) error { c.CookieName = v; return checkToken(v) }},
+	{Name: "COOKIE_DOMAIN", Help: "Domain of the sign-in session cookie, e.g. .example.com so the gateway on every app host sees it; empty = the public URL's host only", Set: func(c *Config, v string) error {
+		c.CookieDomain = v
+		return checkCookieDomain(v)
+	}},
+	{Name: "COOKIE_TTL", Default: "12h", Help: "lifetime of the sign-in session cookie and its session (at most REFRESH_TTL); logout and revocation still take effect at once", Set: func(c *Config, v string) error { return setDuration(&c.CookieTTL, v, time.Minute) }},
+	{Name: "REDIRECT_HOSTS", Help: "comma-separated hosts the sign-in page may send browsers back to (rd), e.g. app.example.com,*.example.com; the public URL's host is always allowed", Set: func(c *Config, v string) error {
+		hosts, err := redirect.ParseHosts(v)
+		c.RedirectHosts = hosts
+		return err
+	}},
 	{Name: "HEADER_USER_ID", Default: "X-User-Id", Help: "identity header: uid", Set: func(c *Config, v string) error { c.HeaderUserID = v; return checkToken(v) }},
 	{Name: "HEADER_EMAIL", Default: "X-User-Email", Help: "identity header: email", Set: func(c *Config, v string) error { c.HeaderEmail = v; return checkToken(v) }},
 	{Name: "HEADER_EMAIL_VERIFIED", Default: "X-User-Email-Verified", Help: "identity header: email verified (true/false)", Set: func(c *Config, v string) error { c.HeaderEmailVerfied = v; return checkToken(v) }},
@@ -178,6 +191,12 @@ func finish(c *Config, errs *Errors) {
 	}
 	if c.AccessTTL > 0 && c.RefreshTTL > 0 && c.RefreshTTL < c.AccessTTL {
 		errs.add("REFRESH_TTL", "must not be shorter than ACCESS_TTL")
+	}
+	if c.CookieTTL > 0 && c.RefreshTTL > 0 && c.CookieTTL > c.RefreshTTL {
+		errs.add("COOKIE_TTL", "must not be longer than REFRESH_TTL")
+	}
+	if c.CookieDomain != "" && c.PublicURL != nil && !cookieDomainCovers(c.CookieDomain, c.PublicURL.Hostname()) {
+		errs.add("COOKIE_DOMAIN", "must be the public URL's host or a parent domain of it (browsers refuse other cookie domains)")
 	}
 	if c.MetricsListen != "" && c.MetricsListen == c.Listen {
 		errs.add("METRICS_LISTEN", "must differ from LISTEN")
@@ -226,6 +245,40 @@ func checkListen(v string) error {
 		return fmt.Errorf("has no valid port")
 	}
 	return nil
+}
+
+// checkCookieDomain accepts empty or a DNS name with an optional leading
+// dot and at least two labels.
+func checkCookieDomain(v string) error {
+	if v == "" {
+		return nil
+	}
+	d := strings.TrimPrefix(v, ".")
+	if !strings.Contains(d, ".") || strings.HasSuffix(d, ".") || len(d) > 253 {
+		return fmt.Errorf("must be a domain such as .example.com")
+	}
+	for _, label := range strings.Split(d, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("must be a domain such as .example.com")
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return fmt.Errorf("must be a domain such as .example.com")
+			}
+		}
+	}
+	return nil
+}
+
+// cookieDomainCovers reports whether a cookie with Domain domain is stored
+// by a browser for a response from host.
+func cookieDomainCovers(domain, host string) bool {
+	d := strings.ToLower(strings.TrimPrefix(domain, "."))
+	host = strings.ToLower(host)
+	if net.ParseIP(host) != nil {
+		return false // browsers keep no Domain cookies for IP addresses
+	}
+	return host == d || strings.HasSuffix(host, "."+d)
 }
 
 func checkToken(v string) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/authgate/authgate/gateway"
 	"github.com/authgate/authgate/httpx"
 	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/internal/redirect"
 	"github.com/authgate/authgate/limiter"
 	"github.com/authgate/authgate/local"
 	"github.com/authgate/authgate/mail"
@@ -98,7 +99,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 		}
 	}
 
-	ksCfg := token.KeySetConfig{Algorithm: cfg.SigningAlg, RetiredKeyGrace: max(token.DefaultRetiredKeyGrace, 2*cfg.AccessTTL)}
+	// A retired key keeps verifying for longer than any token it signed
+	// lives: access tokens and the sign-in cookie's tokens.
+	ksCfg := token.KeySetConfig{Algorithm: cfg.SigningAlg, RetiredKeyGrace: max(token.DefaultRetiredKeyGrace, 2*cfg.AccessTTL, 2*cfg.CookieTTL)}
 	if cfg.SigningKeyFile != "" {
 		ksCfg.Algorithm = ""
 		a.keys, err = token.LoadKeySetFile(cfg.SigningKeyFile, ksCfg)
@@ -112,6 +115,19 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 	issuer, err := token.NewIssuer(a.keys, tokCfg)
 	if err != nil {
 		return nil, err
+	}
+	// The sign-in cookie's tokens: the same keys and claims, the cookie's
+	// lifetime. Every request still checks their session, so logout and
+	// revocation refuse them at once.
+	cookieCfg := tokCfg
+	cookieCfg.AccessTTL = cfg.CookieTTL
+	cookieIssuer, err := token.NewIssuer(a.keys, cookieCfg)
+	if err != nil {
+		return nil, err
+	}
+	redirects, err := redirect.New(cfg.PublicURL, cfg.RedirectHosts)
+	if err != nil {
+		return nil, fmt.Errorf("AUTHGATE_REDIRECT_HOSTS: %w", err)
 	}
 	jwtVerifier, err := token.NewVerifier(a.keys, tokCfg)
 	if err != nil {
@@ -215,6 +231,10 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 		ResetTTL:                 cfg.ResetTTL,
 		VerifyTTL:                cfg.VerifyTTL,
 		CookieName:               cfg.CookieName,
+		CookieDomain:             cfg.CookieDomain,
+		CookieTokens:             cookieIssuer,
+		CookieTTL:                cfg.CookieTTL,
+		Redirects:                redirects,
 		RequireEmailVerification: cfg.RequireEmailVerification,
 		Log:                      log,
 	}

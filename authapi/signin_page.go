@@ -1,0 +1,200 @@
+package authapi
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+)
+
+// signInPageTemplate is the hosted sign-in page. It has no external assets;
+// its one script and style are allowed by a per-response nonce. The script
+// posts JSON to POST /signin (relative to the page, so the page also works
+// behind a proxy that mounts /api/auth/), shows the second step when the
+// answer is mfa_required and shows every refusal in the page, without
+// navigating. After success it goes to redirect_to, which the server has
+// checked against the redirect policy.
+var signInPageTemplate = template.Must(template.New("signin").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex">
+<title>Sign in</title>
+<style nonce="{{.Nonce}}">
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
+ font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;background:#eef1f5}
+main{width:100%;max-width:24rem;margin:1rem;padding:2rem;background:#fff;border-radius:12px;
+ box-shadow:0 1px 3px rgba(0,0,0,.08),0 8px 24px rgba(0,0,0,.06)}
+h1{margin:0 0 1.5rem;font-size:1.5rem;font-weight:600}
+label{display:block;font-weight:500;margin-bottom:.3rem}
+input{display:block;width:100%;margin-bottom:1rem;padding:.6rem .75rem;font:inherit;
+ border:1px solid #b8c0cc;border-radius:8px;background:#fff;color:inherit}
+input:focus{outline:3px solid #9ec5ff;outline-offset:0;border-color:#2f6fde}
+button{display:block;width:100%;padding:.65rem;font:inherit;font-weight:600;color:#fff;
+ background:#2f6fde;border:0;border-radius:8px;cursor:pointer}
+button:hover{background:#2559b5}button:focus-visible{outline:3px solid #9ec5ff;outline-offset:2px}
+button[disabled]{opacity:.6;cursor:progress}
+button.secondary{margin-top:.75rem;color:#2f6fde;background:transparent;border:1px solid #2f6fde}
+.hint{margin:-.5rem 0 1rem;color:#5a6474;font-size:.9rem}
+#msg{margin:1rem 0 0;padding:.6rem .75rem;border-radius:8px;background:#fde8e8;color:#8a1414}
+#msg:empty{display:none}#msg.ok{background:#e5f5ea;color:#14602c}
+a{color:#2f6fde}
+</style>
+</head>
+<body>
+<main>
+{{if .SignedInAs}}
+<h1>You are signed in</h1>
+<p>Signed in as <strong>{{.SignedInAs}}</strong>.</p>
+{{if .RD}}<p><a id="continue" href="{{.RD}}">Continue</a></p>{{end}}
+<button type="button" id="signout" class="secondary">Sign out</button>
+{{else}}
+<h1 id="title">Sign in</h1>
+<form id="f" data-rd="{{.RD}}" novalidate>
+<div id="step-password">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+</div>
+<div id="step-code" hidden>
+<label for="code">Verification code</label>
+<p class="hint" id="code-hint">Enter the 6-digit code from your authenticator app, or a recovery code.</p>
+<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" aria-describedby="code-hint" spellcheck="false">
+</div>
+<button type="submit" id="submit">Sign in</button>
+</form>
+<p><a href="#" id="forgot">Forgot your password?</a></p>
+{{end}}
+<p id="msg" role="alert" aria-live="assertive"></p>
+</main>
+<script nonce="{{.Nonce}}">
+(function () {
+  "use strict";
+  var msg = document.getElementById("msg");
+  function say(text, ok) { msg.textContent = text; msg.className = ok ? "ok" : ""; }
+  function post(path, body) {
+    return fetch(path, {method: "POST", credentials: "same-origin",
+      headers: body ? {"Content-Type": "application/json", "Accept": "application/json"} : {"Accept": "application/json"},
+      body: body ? JSON.stringify(body) : undefined});
+  }
+  var out = document.getElementById("signout");
+  if (out) {
+    out.addEventListener("click", function () {
+      out.disabled = true;
+      post("signout").then(function (r) {
+        if (r.ok) { location.reload(); return; }
+        out.disabled = false; say("Signing out failed. Try again.");
+      }).catch(function () { out.disabled = false; say("The server could not be reached. Try again."); });
+    });
+    return;
+  }
+  var form = document.getElementById("f"), button = document.getElementById("submit");
+  var email = document.getElementById("email"), password = document.getElementById("password");
+  var code = document.getElementById("code"), rd = form.getAttribute("data-rd") || "";
+  var stepPassword = document.getElementById("step-password"), stepCode = document.getElementById("step-code");
+  var ticket = "";
+  function showCodeStep(on) {
+    stepPassword.hidden = on; stepCode.hidden = !on;
+    email.required = !on; password.required = !on; code.required = on;
+    button.textContent = on ? "Verify" : "Sign in";
+    if (on) { code.value = ""; code.focus(); } else { ticket = ""; password.value = ""; password.focus(); }
+  }
+  document.getElementById("forgot").addEventListener("click", function (e) {
+    e.preventDefault();
+    if (!email.value) { say("Enter your email address first, then choose \u201cForgot your password?\u201d again."); email.focus(); return; }
+    post("password/reset", {email: email.value}).then(function (r) {
+      if (r.status === 202) { say("If an account exists for that address, a reset link is on its way.", true); return; }
+      return r.json().then(function (p) { say(p.detail || "The reset mail could not be requested."); });
+    }).catch(function () { say("The server could not be reached. Try again."); });
+  });
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body;
+    if (ticket) {
+      if (!code.value.trim()) { say("Enter the verification code."); code.focus(); return; }
+      body = {mfa_ticket: ticket, code: code.value.trim(), rd: rd};
+    } else {
+      if (!email.value || !password.value) { say("Enter your email address and password."); (email.value ? password : email).focus(); return; }
+      body = {email: email.value, password: password.value, rd: rd};
+    }
+    button.disabled = true; say("");
+    post("signin", body).then(function (r) {
+      return r.json().then(function (p) {
+        if (r.ok) {
+          say("You are signed in.", true);
+          if (p.redirect_to) { location.assign(p.redirect_to); } else { form.hidden = true; }
+          return;
+        }
+        button.disabled = false;
+        if (p.mfa_ticket) {
+          var wasCodeStep = !!ticket;
+          ticket = p.mfa_ticket;
+          if (!wasCodeStep) { showCodeStep(true); say("Enter your verification code to finish signing in.", true); return; }
+          say(p.detail || "The code is not valid."); code.value = ""; code.focus(); return;
+        }
+        if (ticket && (p.code === "invalid_token" || p.code === "token_expired")) {
+          showCodeStep(false); say("The sign-in took too long. Enter your password again."); return;
+        }
+        var text = p.detail || p.title || "Signing in failed.";
+        if (r.status === 429) {
+          var wait = r.headers.get("Retry-After");
+          if (wait) { text += " Try again in " + wait + " seconds."; }
+        }
+        say(text);
+        (ticket ? code : password).focus();
+      });
+    }).catch(function () { button.disabled = false; say("The server could not be reached. Try again."); });
+  });
+})();
+</script>
+</body>
+</html>
+`))
+
+// signInPageData fills signInPageTemplate.
+type signInPageData struct {
+	Nonce      string
+	RD         string // the checked back-link, or ""
+	SignedInAs string // the email of a valid session cookie, or ""
+}
+
+// signInPage serves the hosted sign-in page (GET /signin?rd=...). With a
+// valid session cookie it says who is signed in and offers sign-out,
+// instead of redirecting: if the gateway did not accept the cookie (another
+// cookie domain, say), an automatic redirect would loop.
+func (a *API) signInPage(w http.ResponseWriter, r *http.Request) {
+	if a.CookieName == "" {
+		a.notFound(w, r)
+		return
+	}
+	nonceBytes := make([]byte, 18)
+	if _, err := rand.Read(nonceBytes); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	d := signInPageData{Nonce: base64.RawURLEncoding.EncodeToString(nonceBytes)}
+	d.RD, _ = a.backLink(r.URL.Query().Get("rd"))
+	if c, err := r.Cookie(a.CookieName); err == nil && c.Value != "" {
+		if p, err := a.verifyToken(r.Context(), c.Value); err == nil {
+			d.SignedInAs = p.Email
+			if d.SignedInAs == "" {
+				d.SignedInAs = p.UID
+			}
+		}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+d.Nonce+"'; style-src 'nonce-"+d.Nonce+
+		"'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Cookie")
+	if err := signInPageTemplate.Execute(w, d); err != nil {
+		a.Log.Error("sign-in page", "err", err)
+	}
+}
