@@ -26,7 +26,7 @@ type setting struct {
 
 // settings lists every setting. Defaults that depend on other settings
 // (DATABASE_URL on DATA_DIR) are filled in by finish.
-var settings = []setting{
+var settings = append([]setting{
 	{Name: "LISTEN", Default: ":8001", Help: "main listener: API, forward-auth, proxy, health", Set: func(c *Config, v string) error { c.Listen = v; return checkListen(v) }},
 	{Name: "METRICS_LISTEN", Help: "when set, /metrics is served there instead of on the main listener", Set: func(c *Config, v string) error {
 		c.MetricsListen = v
@@ -90,13 +90,24 @@ var settings = []setting{
 	{Name: "UPSTREAM_TIMEOUT", Default: "60s", Help: "sidecar mode: time to wait for the upstream's response headers (504 after)", Set: func(c *Config, v string) error { return setDuration(&c.UpstreamHeaderTimeout, v, time.Millisecond) }},
 	{Name: "POLICY_FILE", Help: "YAML role rules; empty = every route needs an authenticated user", Set: func(c *Config, v string) error { c.PolicyFile = v; return nil }},
 	{Name: "TRUSTED_PROXIES", Help: "CIDRs whose X-Forwarded-* and client IP headers are believed; empty = none", Set: func(c *Config, v string) error { c.TrustedProxies = v; return checkCIDRs(v) }},
-	{Name: "SIGNIN_URL", Help: "where browsers are sent (302) by the forward-auth endpoint when not signed in, e.g. <public URL>/api/auth/signin for the hosted sign-in page; empty = 401", Set: func(c *Config, v string) error {
+	{Name: "SIGNIN_URL", Help: "where browsers are sent (302) by the forward-auth endpoint when not signed in, e.g. https://auth.example.com/api/auth/signin (the hosted sign-in page) or the path /api/auth/signin on the host the browser asked for; empty = 401", Set: func(c *Config, v string) error {
 		c.SignInURL = v
 		if v == "" {
 			return nil
 		}
-		_, err := parseHTTPURL(v)
-		return err
+		if strings.HasPrefix(v, "/") {
+			// A path: the browser stays on the host it asked for (the
+			// proxy's), which must route /api/auth/ to authgate.
+			u, err := url.Parse(v)
+			if err != nil || strings.HasPrefix(v, "//") || strings.ContainsAny(v, "\\ \t\r\n") || u.RawQuery != "" || u.Fragment != "" {
+				return fmt.Errorf("must be an absolute http(s) URL or a path such as /api/auth/signin")
+			}
+			return nil
+		}
+		if _, err := parseHTTPURL(v); err != nil {
+			return fmt.Errorf("must be an absolute http(s) URL or a path such as /api/auth/signin")
+		}
+		return nil
 	}},
 	{Name: "SMTP_URL", Help: "smtp://user:pass@host:port or smtps://…; empty = mail is written to the log", Secret: true, Set: func(c *Config, v string) error {
 		c.SMTPURL = v
@@ -176,7 +187,7 @@ var settings = []setting{
 		c.LogFormat = v
 		return nil
 	}},
-}
+}, oauthSettings...) // AUTHGATE_OAUTH_*: config/oauth.go
 
 // finish fills derived defaults and checks settings against each other.
 func finish(c *Config, errs *Errors) {
@@ -198,6 +209,7 @@ func finish(c *Config, errs *Errors) {
 	if c.CookieDomain != "" && c.PublicURL != nil && !cookieDomainCovers(c.CookieDomain, c.PublicURL.Hostname()) {
 		errs.add("COOKIE_DOMAIN", "must be the public URL's host or a parent domain of it (browsers refuse other cookie domains)")
 	}
+	finishOAuth(c, errs)
 	if c.MetricsListen != "" && c.MetricsListen == c.Listen {
 		errs.add("METRICS_LISTEN", "must differ from LISTEN")
 	}
