@@ -14,6 +14,7 @@ import (
 	"github.com/authgate/authgate/identity"
 	"github.com/authgate/authgate/internal/redirect"
 	"github.com/authgate/authgate/mfa"
+	"github.com/authgate/authgate/oauth"
 )
 
 // Defaults for the zero values of API's settings.
@@ -109,6 +110,10 @@ type API struct {
 	// Redirects decides where the sign-in page may send the browser back
 	// to (the rd parameter); nil allows only PublicURL's host.
 	Redirects *redirect.Policy
+	// OAuth enables sign-in with outside providers (Google, Apple,
+	// Facebook, OpenID Connect) under /oauth; it needs CookieName, and its
+	// Redirects should be this Redirects. Nil answers those paths 404.
+	OAuth *oauth.Flow
 	// RequireEmailVerification makes register answer without tokens: the
 	// account can sign in once its address is verified.
 	RequireEmailVerification bool

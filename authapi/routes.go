@@ -56,6 +56,7 @@ func (a *API) Routes(r *mux.Router) *mux.Router {
 	a.emailVerificationRoutes(sub)
 	a.adminRoutes(sub)
 	a.signInRoutes(sub)
+	a.oauthRoutes(sub)
 	sub.NotFoundHandler = http.HandlerFunc(a.notFound)
 	return sub
 }

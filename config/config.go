@@ -54,6 +54,7 @@ type Config struct {
 	CookieDomain       string
 	CookieTTL          time.Duration
 	RedirectHosts      []string
+	OAuth              OAuth // AUTHGATE_OAUTH_*: outside sign-in providers
 	HeaderUserID       string
 	HeaderEmail        string
 	HeaderEmailVerfied string

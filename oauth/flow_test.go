@@ -322,3 +322,15 @@ func TestReason(t *testing.T) {
 		}
 	}
 }
+
+func TestSubjectUID(t *testing.T) {
+	a := oauth.SubjectUID("google", "123")
+	if len(a) != len(identity.NewID()) || a != oauth.SubjectUID("google", "123") {
+		t.Errorf("uid %q", a)
+	}
+	for _, other := range [][2]string{{"google", "1234"}, {"apple", "123"}, {"google1", "23"}, {"google\x001", "23"}} {
+		if oauth.SubjectUID(other[0], other[1]) == a {
+			t.Errorf("%q collides", other)
+		}
+	}
+}

@@ -238,6 +238,9 @@ func build(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, e
 		RequireEmailVerification: cfg.RequireEmailVerification,
 		Log:                      log,
 	}
+	if a.api.OAuth, err = buildOAuth(cfg, a.db, redirects); err != nil {
+		return nil, err
+	}
 	if err := a.api.Validate(); err != nil {
 		return nil, err
 	}
