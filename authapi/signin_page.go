@@ -41,7 +41,7 @@ button.secondary{margin-top:.75rem;color:#2f6fde;background:transparent;border:1
 .hint{margin:-.5rem 0 1rem;color:#5a6474;font-size:.9rem}
 #msg{margin:1rem 0 0;padding:.6rem .75rem;border-radius:8px;background:#fde8e8;color:#8a1414}
 #msg:empty{display:none}#msg.ok{background:#e5f5ea;color:#14602c}
-a{color:#2f6fde}
+a{color:#2f6fde}.links{margin:1.25rem 0 0;text-align:center;font-size:.95rem}
 </style>
 </head>
 <body>
@@ -67,7 +67,7 @@ a{color:#2f6fde}
 </div>
 <button type="submit" id="submit">Sign in</button>
 </form>
-<p><a href="#" id="forgot">Forgot your password?</a></p>
+<p class="links"><a href="#" id="forgot">Forgot your password?</a></p>
 {{end}}
 <p id="msg" role="alert" aria-live="assertive"></p>
 </main>
@@ -155,7 +155,8 @@ a{color:#2f6fde}
 </html>
 `))
 
-// signInPageData fills signInPageTemplate.
+// signInPageData fills signInPageTemplate. Nonce is unpadded base64url, so
+// html/template writes it into the attributes unchanged.
 type signInPageData struct {
 	Nonce      string
 	RD         string // the checked back-link, or ""
