@@ -1,8 +1,6 @@
 package authapi
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"html/template"
 	"net/http"
 )
@@ -48,18 +46,5 @@ body{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0
 
 // verifyEmailPage serves the page the verification mail links to.
 func (a *API) verifyEmailPage(w http.ResponseWriter, r *http.Request) {
-	nonceBytes := make([]byte, 18)
-	if _, err := rand.Read(nonceBytes); err != nil {
-		a.notFound(w, r)
-		return
-	}
-	nonce := base64.StdEncoding.EncodeToString(nonceBytes)
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"'; style-src 'nonce-"+nonce+
-		"'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	_ = verifyPageTemplate.Execute(w, struct{ Nonce string }{nonce})
+	a.serveStaticPage(w, r, verifyPageTemplate)
 }

@@ -1,8 +1,6 @@
 package authapi
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"html/template"
 	"net/http"
 )
@@ -63,18 +61,5 @@ input{margin:.3rem 0 1rem;padding:.5rem}button{padding:.6rem;cursor:pointer}
 
 // resetPage serves the page the reset mail links to.
 func (a *API) resetPage(w http.ResponseWriter, r *http.Request) {
-	nonceBytes := make([]byte, 18)
-	if _, err := rand.Read(nonceBytes); err != nil {
-		a.notFound(w, r)
-		return
-	}
-	nonce := base64.StdEncoding.EncodeToString(nonceBytes)
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+nonce+"'; style-src 'nonce-"+nonce+
-		"'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	_ = resetPageTemplate.Execute(w, struct{ Nonce string }{nonce})
+	a.serveStaticPage(w, r, resetPageTemplate)
 }

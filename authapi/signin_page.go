@@ -1,8 +1,6 @@
 package authapi
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"html/template"
 	"net/http"
 )
@@ -172,12 +170,12 @@ func (a *API) signInPage(w http.ResponseWriter, r *http.Request) {
 		a.notFound(w, r)
 		return
 	}
-	nonceBytes := make([]byte, 18)
-	if _, err := rand.Read(nonceBytes); err != nil {
+	nonce, err := newNonce()
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	d := signInPageData{Nonce: base64.RawURLEncoding.EncodeToString(nonceBytes)}
+	d := signInPageData{Nonce: nonce}
 	d.RD, _ = a.backLink(r.URL.Query().Get("rd"))
 	if c, err := r.Cookie(a.CookieName); err == nil && c.Value != "" {
 		if p, err := a.verifyToken(r.Context(), c.Value); err == nil {
@@ -187,15 +185,6 @@ func (a *API) signInPage(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+d.Nonce+"'; style-src 'nonce-"+d.Nonce+
-		"'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Vary", "Cookie")
-	if err := signInPageTemplate.Execute(w, d); err != nil {
-		a.Log.Error("sign-in page", "err", err)
-	}
+	w.Header().Set("Vary", "Cookie")
+	a.writePage(w, r, signInPageTemplate, nonce, d)
 }
