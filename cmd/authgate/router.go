@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/authgate/authgate/authapi"
+	"github.com/authgate/authgate/gateway"
 	"github.com/authgate/authgate/httpx"
 	"github.com/authgate/authgate/identity"
 	"github.com/authgate/authgate/internal/server"
@@ -43,8 +44,7 @@ func (a *app) handler() http.Handler {
 		p := req.URL.EscapedPath()
 		return p == authapi.Prefix || strings.HasPrefix(p, authapi.Prefix+"/")
 	}).Subrouter()
-	api := a.api.Routes(own)
-	api.Handle("/forward-auth", http.HandlerFunc(a.gw.ServeForwardAuth))
+	a.api.Routes(own)
 
 	var rest http.Handler = http.HandlerFunc(notFound)
 	if a.cfg.Upstream != nil {
@@ -53,7 +53,17 @@ func (a *app) handler() http.Handler {
 	r.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
 	// mux does not run middleware on its NotFoundHandler: wrap it here.
 	r.NotFoundHandler = m.Instrument(fallback)(server.Recover(a.log)(rest))
-	return r
+
+	// The forward-auth endpoint is the hot path (every request of every app
+	// behind nginx/Traefik/Caddy): it skips mux's route matching.
+	forwardAuth := m.Instrument(gateway.ForwardAuthPath)(server.Recover(a.log)(http.HandlerFunc(a.gw.ServeForwardAuth)))
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.Path == gateway.ForwardAuthPath {
+			forwardAuth.ServeHTTP(w, req)
+			return
+		}
+		r.ServeHTTP(w, req)
+	})
 }
 
 func (a *app) metricsHandler() http.Handler {
