@@ -58,5 +58,9 @@
 // treat them as a separator, others as part of a segment. A path holding
 // either is decided both ways (literal and as "/") and the stricter result
 // wins (Forbidden over Unauthenticated over Allow), so neither reading can
-// be used to slip past a rule.
+// be used to slip past a rule. A ";" (or "%3B") is decided both ways too: as
+// part of the segment, and as the start of a path parameter cut off up to the
+// next separator, which is how Servlet containers (Tomcat, Jetty) read
+// "/admin;jsessionid=x/y" (as "/admin/y") and "/public/..;/admin" (as
+// "/admin").
 package policy

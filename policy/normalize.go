@@ -57,7 +57,7 @@ func isClean(raw string, lower bool) bool {
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		switch {
-		case c == '%' || c == '\\':
+		case c == '%' || c == '\\' || c == ';':
 			return false
 		case lower && c >= 'A' && c <= 'Z':
 			return false
@@ -82,6 +82,15 @@ func isClean(raw string, lower bool) bool {
 	return true
 }
 
+// skipParam returns the index of the last byte of the path parameter that
+// starts at raw[i] (a ";"): everything up to the next separator.
+func skipParam(raw string, i int) int {
+	for i+1 < len(raw) && raw[i+1] != '/' && raw[i+1] != '\\' {
+		i++
+	}
+	return i
+}
+
 func unhex(c byte) (byte, bool) {
 	switch {
 	case c >= '0' && c <= '9':
@@ -95,7 +104,11 @@ func unhex(c byte) (byte, bool) {
 }
 
 // slowNormalize decodes, splits and resolves. It reports whether the path
-// held an ambiguous separator ("%2F" or "\").
+// held an ambiguous separator ("%2F" or "\") or a ";" path parameter. In the
+// alt reading, "%2F" and "\" separate segments and a ";" starts a path
+// parameter that is cut off up to the next separator, as Servlet containers
+// (Tomcat, Jetty) do: there "/admin;x/y" is "/admin/y" and "/public/..;/admin"
+// is "/admin".
 func slowNormalize(raw string, lower, alt bool) (string, bool) {
 	ambiguous := false
 	// Decode once into segments. A decoded "/" from "%2F" is kept as the
@@ -128,6 +141,12 @@ func slowNormalize(raw string, lower, alt bool) (string, bool) {
 				flush()
 				continue
 			}
+		case ';':
+			ambiguous = true
+			if alt {
+				i = skipParam(raw, i)
+				continue
+			}
 		case '%':
 			if i+2 < len(raw) {
 				hi, ok1 := unhex(raw[i+1])
@@ -148,6 +167,14 @@ func slowNormalize(raw string, lower, alt bool) (string, bool) {
 						ambiguous = true
 						if alt {
 							flush()
+							continue
+						}
+					}
+					if d == ';' {
+						// Decided like a literal ";" too (deny on doubt).
+						ambiguous = true
+						if alt {
+							i = skipParam(raw, i)
 							continue
 						}
 					}

@@ -236,6 +236,9 @@ rules:
 		"/%61dmin/x", "/%61%64%6D%69%6E", "/adm%69n/", "/admin%2Fx", "/public%2F..%2Fadmin",
 		"/public/..%2Fadmin/x", "/public\\..\\admin", "/x/..\\admin", "/../admin", "/../../admin/x",
 		"/admin?x=/public", "/admin#/public", "admin/x", "/admin/.", "/public/./../admin",
+		// Servlet path parameters: Tomcat and Jetty cut ";..." off each segment.
+		"/admin;jsessionid=1/x", "/admin;/x", "/public/..;/admin/x", "/public;x/..;y/admin",
+		"/public/..;%2F/admin",
 	}
 	for _, path := range attacks {
 		if got := p.Decide("h", path, "GET", user); got.Outcome != policy.Forbidden {
@@ -249,7 +252,7 @@ rules:
 		}
 	}
 	// Look-alikes that are not /admin stay public.
-	for _, path := range []string{"/administrator", "/public/admin", "/%2561dmin", "/admin..", "/public/x%2Fy"} {
+	for _, path := range []string{"/administrator", "/public/admin", "/%2561dmin", "/admin..", "/public/x%2Fy", "/public/a;b", "/public;v=1/x"} {
 		if got := p.Decide("h", path, "GET", anon); got.Outcome != policy.Allow {
 			t.Errorf("anonymous on look-alike %q: %v, want allow", path, got.Outcome)
 		}
