@@ -64,3 +64,43 @@ func TestForwardAuthBrowserFlow(t *testing.T) {
 		t.Errorf("after sign-out the protected page went to %s", loc)
 	}
 }
+
+// TestForwardAuthBrowserFlowNginx: the same flow through the real nginx with
+// configs/nginx/authgate.conf. nginx cannot follow a redirect from
+// auth_request, so authgate's 401 carries X-Authgate-Signin-Url and nginx
+// answers the browser's request with a 302 there. The protected URL's query
+// has '&', '+' and escaped '&' and '#': the back-link must bring the
+// browser back to exactly that URL.
+func TestForwardAuthBrowserFlowNginx(t *testing.T) {
+	ctx := newTab(t)
+	app := newApp(t, cookieName)
+	ag := testenv.StartAuthgate(t, append(baseEnv, "AUTHGATE_SIGNIN_URL=/api/auth/signin")...)
+	proxy := testenv.StartNginx(t, ag.Addr, strings.TrimPrefix(app.URL, "http://"))
+	user := register(t, ag.URL, "nginx-proxied@example.com")
+
+	const uri = "/reports/view?tab=1&q=a+b&name=x%26y%3Dz&frag=%23top"
+	want := proxy + uri
+	do(t, ctx, "open the protected page", chromedp.Navigate(want), chromedp.WaitVisible(chromedp.ID("email")))
+	signin := proxy + "/api/auth/signin?rd=" + url.QueryEscape(want)
+	if loc := location(ctx); loc != signin {
+		t.Fatalf("the protected page sent the browser to %s, want %s", loc, signin)
+	}
+	if rd := get(t, ctx, "rd", chromedp.AttributeValue(chromedp.ID("f"), "data-rd")); rd.Value != want {
+		t.Errorf("the page will go back to %q, want %q", rd.Value, want)
+	}
+
+	do(t, ctx, "sign in",
+		chromedp.SendKeys(chromedp.ID("email"), "nginx-proxied@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.ID("submit")),
+	)
+	if got := waitText(t, ctx, "uid", user.User.UID); got != user.User.UID {
+		t.Errorf("the app got X-User-Id %q, want %q", got, user.User.UID)
+	}
+	if got := waitText(t, ctx, "path", "/reports"); got != uri {
+		t.Errorf("the app was asked for %q, want %q", got, uri)
+	}
+	if loc := location(ctx); loc != want {
+		t.Errorf("landed on %s, want %s", loc, want)
+	}
+}

@@ -74,19 +74,23 @@ func denialCode(d *Decision) string {
 	}
 }
 
-// deny answers a refused decision: the verifier's error, 401, 403 or, for
-// a browser where a sign-in page is configured and redirects are allowed,
-// 302 to it.
-func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, door int, d *Decision, mayRedirect bool) {
+// deny answers a refused decision: the verifier's error, 401 or 403. A
+// browser (Accept names text/html) that needs to sign in where a sign-in
+// page is configured is sent there as mode says: a 302, or a 401 carrying
+// SignInURLHeader for nginx-style callers.
+func (g *Gateway) deny(w http.ResponseWriter, r *http.Request, door int, d *Decision, mode signInMode) {
 	code := denialCode(d)
 	g.reportDenial(r, door, d, code)
 	if d.Failed {
 		httpx.Error(w, r, g.Log, d.Err)
 		return
 	}
-	if d.Outcome == policy.Unauthenticated && mayRedirect && g.signIn != nil && wantsHTML(r) {
-		g.redirectToSignIn(w, d)
-		return
+	if d.Outcome == policy.Unauthenticated && mode != signInNone && g.signIn != nil && wantsHTML(r) {
+		if mode == signInRedirect {
+			g.redirectToSignIn(w, d)
+			return
+		}
+		w.Header().Set(SignInURLHeader, g.signInLocation(d))
 	}
 	var err error
 	switch {

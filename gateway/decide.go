@@ -28,6 +28,11 @@ type Decision struct {
 	Failed bool
 	// Original is the request that was decided.
 	Original OriginalRequest
+
+	// undescribed: Original is the forward-auth call's own GET / (an
+	// untrusted caller, or none of the forwarding headers), not a request a
+	// proxy described, so there is no page to come back to after sign-in.
+	undescribed bool
 }
 
 // Allowed reports whether the request may pass.
@@ -62,6 +67,11 @@ func (g *Gateway) decideForwardAuth(r *http.Request) Decision {
 	p, verr := g.authenticate(r)
 	pol := g.Policy.Current()
 	var d Decision
+	if !hasFwd && !hasNgx {
+		d = g.decision(pol.Decide(fwd.Host, fwd.Path, fwd.Method, p), p, verr, fwd)
+		d.undescribed = true
+		return d
+	}
 	if hasFwd {
 		d = g.decision(pol.Decide(fwd.Host, fwd.Path, fwd.Method, p), p, verr, fwd)
 	}

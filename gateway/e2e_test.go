@@ -1,8 +1,11 @@
 package gateway_test
 
 import (
+	"bufio"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -16,10 +19,10 @@ type e2eStack struct {
 	gateway *httptest.Server
 }
 
-func newE2EStack(t *testing.T) *e2eStack {
+func newE2EStack(t *testing.T, opts ...func(*gateway.Gateway)) *e2eStack {
 	t.Helper()
 	echo, _ := newEcho(t)
-	g, _ := newGateway(t, func(g *gateway.Gateway) {})
+	g, _ := newGateway(t, opts...)
 	gw := httptest.NewServer(g)
 	t.Cleanup(gw.Close)
 	return &e2eStack{echo: echo, gateway: gw}
@@ -142,4 +145,108 @@ func TestEndToEndRealProxies(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestEndToEndNginxSignIn runs configs/nginx/authgate.conf with a gateway
+// that has a sign-in URL: nginx turns the 401 carrying
+// X-Authgate-Signin-Url into a 302 for browsers, with the back-link
+// encoded by authgate, and keeps the plain 401 for API clients.
+func TestEndToEndNginxSignIn(t *testing.T) {
+	for _, signIn := range []string{"/api/auth/signin", "https://auth.example.com/api/auth/signin"} {
+		t.Run(signIn, func(t *testing.T) {
+			s := newE2EStack(t, func(g *gateway.Gateway) { g.SignInURL = signIn })
+			front := startNginx(t, s)
+			const page = "/app/page?a=1&b=x+y&c=%26d%3De&e=%23f"
+			browser := [][2]string{{"Accept", "text/html,application/xhtml+xml,*/*;q=0.8"}}
+
+			resp, body := do(t, "GET", front+page, browser)
+			if resp.StatusCode != http.StatusFound {
+				t.Fatalf("browser: status %d, want 302: %s", resp.StatusCode, body)
+			}
+			loc := resp.Header.Get("Location")
+			if !strings.HasPrefix(loc, signIn+"?rd=") {
+				t.Fatalf("Location %q, want %s?rd=...", loc, signIn)
+			}
+			u, err := url.Parse(loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rd := u.Query().Get("rd"); rd != front+page {
+				t.Fatalf("rd %q, want %q", rd, front+page)
+			}
+			if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("redirect Cache-Control %q, want no-store", cc)
+			}
+			if v := resp.Header.Get(gateway.SignInURLHeader); v != "" {
+				t.Errorf("nginx passed %s on to the client: %q", gateway.SignInURLHeader, v)
+			}
+
+			for name, hdr := range map[string][][2]string{
+				"API client":             {{"Accept", "application/json"}},
+				"no Accept":              nil,
+				"browser with bad token": append([][2]string{{"Authorization", "Bearer forged"}}, browser...),
+			} {
+				resp, body := do(t, "GET", front+page, hdr)
+				if name == "browser with bad token" {
+					if resp.StatusCode != http.StatusFound {
+						t.Errorf("%s: status %d, want 302", name, resp.StatusCode)
+					}
+					continue
+				}
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Fatalf("%s: status %d, want 401: %s", name, resp.StatusCode, body)
+				}
+				if !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("%s: WWW-Authenticate %q", name, resp.Header.Get("WWW-Authenticate"))
+				}
+				if resp.Header.Get("Location") != "" {
+					t.Errorf("%s: Location %q on a 401", name, resp.Header.Get("Location"))
+				}
+			}
+
+			// Signed in, the same page reaches the app with the query intact.
+			e := echoOf(t, "GET", front+page, append([][2]string{{"Authorization", "Bearer user-token"}}, browser...))
+			if e.RequestURI != page || e.HeaderGet("X-User-Id") != "u-1" {
+				t.Fatalf("upstream got %s as %q", e.RequestURI, e.HeaderGet("X-User-Id"))
+			}
+			// An absolute-form request line names the host nginx decides for
+			// and proxies to; a different Host header lends only its port
+			// to the back-link, never its host name.
+			rd := rawSignInRD(t, front, "GET http://app.example.com"+page+" HTTP/1.1\r\nHost: evil.example.com:1234\r\nAccept: text/html\r\nConnection: close\r\n\r\n")
+			if rd != "http://app.example.com:1234"+page {
+				t.Fatalf("absolute-form request: rd %q", rd)
+			}
+			// A policy denial stays a 403, never a sign-in redirect.
+			if resp, _ := do(t, "GET", front+"/admin/x", append([][2]string{{"Authorization", "Bearer user-token"}}, browser...)); resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("403 route: status %d", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// rawSignInRD sends the raw request to the proxy at base and returns the
+// rd of the sign-in redirect it answers.
+func rawSignInRD(t *testing.T, base, raw string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", hostPort(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("status %d, want 302", resp.StatusCode)
+	}
+	u, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query().Get("rd")
 }

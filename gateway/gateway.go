@@ -73,7 +73,8 @@ type Gateway struct {
 	CookieName string
 	// SignInURL, when set, sends browsers (Accept: text/html) that need to
 	// sign in there with a 302 and an rd back-link instead of a 401, except
-	// nginx-style forward-auth callers, which treat a 3xx as an error.
+	// nginx-style forward-auth callers, which treat a 3xx as an error: their
+	// 401 carries the same URL in SignInURLHeader.
 	SignInURL string
 
 	// Upstream enables sidecar mode: allowed requests are proxied there.

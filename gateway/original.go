@@ -22,7 +22,8 @@ type OriginalRequest struct {
 // forwardAuthOriginals reads the original request of a forward-auth call.
 //
 // Only a trusted caller (loopback, or a trusted proxy) is believed; for
-// anyone else the decision is for GET / on the request's own host. A
+// anyone else, and when no forwarding header is sent, fwd is GET / on the
+// request's own host and both has* are false. A
 // trusted caller's headers may come in two styles: X-Forwarded-Method/-Uri
 // (Traefik, Caddy) and X-Original-Method/-URI/-URL (nginx). Proxies pass
 // the client's own headers through to the auth subrequest, so a client can
@@ -32,7 +33,7 @@ type OriginalRequest struct {
 func (g *Gateway) forwardAuthOriginals(r *http.Request) (fwd, ngx OriginalRequest, hasFwd, hasNgx bool) {
 	own := OriginalRequest{Method: http.MethodGet, Scheme: requestScheme(r), Host: r.Host, Path: "/"}
 	if !g.trustedForwardAuthCaller(r) {
-		return own, own, true, false
+		return own, own, false, false
 	}
 	h := r.Header
 	xfMethod, xfURI := h.Get("X-Forwarded-Method"), h.Get("X-Forwarded-Uri")
@@ -59,6 +60,12 @@ func (g *Gateway) forwardAuthOriginals(r *http.Request) (fwd, ngx OriginalReques
 		if m := h.Get("X-Original-Method"); m != "" {
 			ngx.Method = m
 		}
+		// The scheme only serves the sign-in back-link: X-Original-URL's,
+		// else X-Forwarded-Proto (nginx behind a TLS terminator), else the
+		// call's own.
+		if v := h.Get("X-Forwarded-Proto"); v == "https" || v == "http" {
+			ngx.Scheme = v
+		}
 		if oURL != "" {
 			scheme, host, uri := splitURL(oURL)
 			if scheme != "" {
@@ -74,7 +81,7 @@ func (g *Gateway) forwardAuthOriginals(r *http.Request) (fwd, ngx OriginalReques
 		}
 	}
 	if !hasFwd && !hasNgx {
-		return own, own, true, false
+		return own, own, false, false
 	}
 	return fwd, ngx, hasFwd, hasNgx
 }

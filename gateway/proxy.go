@@ -62,7 +62,11 @@ func (g *Gateway) ServeProxy(w http.ResponseWriter, r *http.Request) {
 	g.metrics.duration[doorProxy].Observe(time.Since(start).Seconds())
 	g.metrics.count(doorProxy, &st.d)
 	if !st.d.Allowed() {
-		g.deny(w, r, doorProxy, &st.d, r.Method == http.MethodGet || r.Method == http.MethodHead)
+		mode := signInNone
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			mode = signInRedirect
+		}
+		g.deny(w, r, doorProxy, &st.d, mode)
 		return
 	}
 	st.start = time.Now()
