@@ -190,3 +190,7 @@ func DenialDetail(code, door, method, host, path string) string {
 	}
 	return truncate(code+" "+door+" "+method+" "+host+path, maxDetail)
 }
+
+// CleanUserAgent is a User-Agent as audit rows keep it: control characters
+// and invalid UTF-8 dropped, cut to the column's bound.
+func CleanUserAgent(ua string) string { return truncate(ua, maxUserAgent) }

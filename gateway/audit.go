@@ -13,15 +13,16 @@ import (
 
 // Denial describes one refused request (401, 403, or a failed check).
 type Denial struct {
-	Door     string // DoorForwardAuth or DoorProxy
-	Outcome  policy.Outcome
-	Rule     int    // policy rule index, policy.RuleDefault for the default
-	Code     string // problem code answered (unauthenticated, invalid_token, forbidden, ...)
-	Method   string // of the original request
-	Host     string
-	Path     string
-	UID      string // empty for an anonymous caller
-	ClientIP netip.Addr
+	Door      string // DoorForwardAuth or DoorProxy
+	Outcome   policy.Outcome
+	Rule      int    // policy rule index, policy.RuleDefault for the default
+	Code      string // problem code answered (unauthenticated, invalid_token, forbidden, ...)
+	Method    string // of the original request
+	Host      string
+	Path      string
+	UID       string // empty for an anonymous caller
+	ClientIP  netip.Addr
+	UserAgent string // as sent; proxies pass the client's on to forward-auth
 }
 
 // AuditHook is told about denials, e.g. to count them per user or to
@@ -47,7 +48,7 @@ func (g *Gateway) reportDenial(r *http.Request, door int, d *Decision, code stri
 	den := &Denial{
 		Door: doorNames[door], Outcome: d.Outcome, Rule: d.Rule, Code: code,
 		Method: d.Original.Method, Host: d.Original.Host, Path: d.Original.Path,
-		ClientIP: g.Trusted.ClientIP(r),
+		ClientIP: g.Trusted.ClientIP(r), UserAgent: r.UserAgent(),
 	}
 	if d.Principal != nil {
 		den.UID = d.Principal.UID

@@ -321,6 +321,7 @@ func (a *app) denialAudit() gateway.AuditHook {
 		}
 		s.Offer(identity.AuditEvent{
 			UID: d.UID, Action: identity.ActionForwardAuthDeny, IPAddress: ip, Status: identity.StatusFailure,
+			UserAgent: authapi.CleanUserAgent(d.UserAgent),
 			Detail: authapi.DenialDetail(d.Code, d.Door, d.Method, d.Host, d.Path),
 		})
 	})

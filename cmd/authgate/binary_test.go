@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/authgate/authgate/internal/testenv"
 )
@@ -242,5 +243,47 @@ func TestSidecarPathsOutsideOwnPrefixes(t *testing.T) {
 		if strings.HasSuffix(g, "uid=") {
 			t.Errorf("upstream request without identity: %s", g)
 		}
+	}
+}
+
+// A gateway denial lands in the audit log (sampled, written in the
+// background) with the client's address and user agent.
+func TestForwardAuthDenialAudited(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "audit admin passphrase\n", []string{"AUTHGATE_DATA_DIR=" + dir}, "user", "add", "--email", "audit@example.com", "--password-stdin", "--role", "admin"); code != 0 {
+		t.Fatalf("user add: %d %s", code, stderr)
+	}
+	a := testenv.StartAuthgate(t, "AUTHGATE_DATA_DIR="+dir)
+	req, _ := http.NewRequest("GET", a.URL+"/api/auth/forward-auth", nil)
+	req.Header.Set("User-Agent", "probe-agent/1.0")
+	req.Header.Set("X-Forwarded-Uri", "/secret?token=hunter2")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("forward-auth without a token: %d", resp.StatusCode)
+	}
+	_, login, _ := call(t, "POST", a.URL+"/api/auth/login", "", map[string]string{"email": "audit@example.com", "password": "audit admin passphrase"})
+	admin := login["access_token"].(string)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body, _ := call(t, "GET", a.URL+"/api/auth/admin/audit?action=forward_auth_deny", admin, nil)
+		events, _ := body["events"].([]any)
+		if len(events) > 0 {
+			e := events[0].(map[string]any)
+			if e["user_agent"] != "probe-agent/1.0" || e["ip_address"] != "127.0.0.1" || e["status"] != "failure" {
+				t.Fatalf("denial row: %v", e)
+			}
+			if d, _ := e["detail"].(string); !strings.Contains(d, "/secret") || strings.Contains(d, "hunter2") {
+				t.Fatalf("denial detail %q: want the path without its query", d)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no forward_auth_deny row within 10s: %v", body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
