@@ -53,7 +53,7 @@ func (a *API) passwordSignIn(r *http.Request, req loginRequest) (*identity.User,
 	if err := fe.err(); err != nil {
 		return nil, nil, err
 	}
-	limits := []limitKey{{LimitLoginAccount, email}, {LimitLoginIP, a.clientIP(r)}}
+	limits := a.loginLimits(r, email)
 	// A throttled client is refused even with the right password.
 	if err := a.peekLimits(r, limits...); err != nil {
 		return nil, nil, err
@@ -90,7 +90,7 @@ func (a *API) passwordSignIn(r *http.Request, req loginRequest) (*identity.User,
 			return nil, nil, err
 		}
 	}
-	a.resetLimits(ctx, limits[0])
+	a.loginSucceeded(r, email)
 	return u, amr, nil
 }
 

@@ -159,6 +159,6 @@ func (a *API) ticketSignIn(r *http.Request, req loginMFARequest) (*identity.User
 		return nil, nil, err
 	}
 	// The password was right when the ticket was issued.
-	a.resetLimits(ctx, limitKey{LimitLoginAccount, identity.NormalizeEmail(u.Email)})
+	a.loginSucceeded(r, identity.NormalizeEmail(u.Email))
 	return u, amr, nil
 }

@@ -54,7 +54,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 func (a *API) checkPassword(r *http.Request, p *identity.Principal, password string) error {
 	limits := []limitKey{{LimitLoginIP, a.clientIP(r)}}
 	if email := identity.NormalizeEmail(p.Email); email != "" {
-		limits = append(limits, limitKey{LimitLoginAccount, email})
+		limits = a.loginLimits(r, email)
 	}
 	if err := a.peekLimits(r, limits...); err != nil {
 		return err

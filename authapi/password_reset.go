@@ -210,7 +210,7 @@ func (a *API) confirmPasswordReset(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	a.invalidateUser(ctx, uid)
-	a.clearLoginLimits(ctx, uid)
+	a.clearLoginLimits(r, uid)
 	a.audit(r, identity.ActionPasswordResetComplete, uid, identity.StatusSuccess, "")
 	httpx.NoContent(w)
 	return nil

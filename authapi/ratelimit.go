@@ -91,9 +91,10 @@ func (a *API) auditLimitHit(r *http.Request, k limitKey, retryAfter time.Duratio
 
 // recordLimitHit writes the rate_limited row for (limit, key) with the
 // client fields of base, unless this window already has one. For the
-// per-account limits, whose key is a normalized email, the row carries the
-// uid of the account when it exists, so that GET /admin/audit?uid= shows the
-// attack on that account; the email itself is never written.
+// per-account limits, whose key is (or holds) a normalized email, the row
+// carries the uid of the account when it exists, so that GET
+// /admin/audit?uid= shows the attack on that account; the email itself is
+// never written.
 func (a *API) recordLimitHit(ctx context.Context, base identity.AuditEvent, limit, key string, retryAfter time.Duration) {
 	now := a.now()
 	if !a.hits.first(limit, key, now, now.Add(max(retryAfter, time.Second))) {
@@ -101,8 +102,13 @@ func (a *API) recordLimitHit(ctx context.Context, base identity.AuditEvent, limi
 	}
 	e := base
 	e.Action, e.Status, e.Detail = identity.ActionRateLimited, identity.StatusFailure, limit
-	if limit == LimitLoginAccount || limit == LimitResetEmail {
+	switch limit {
+	case LimitLoginAccount, LimitResetEmail:
 		e.UID = a.uidOfEmail(ctx, key)
+	case LimitLoginAccountIP:
+		if email, _, ok := splitAccountIPKey(key); ok {
+			e.UID = a.uidOfEmail(ctx, email)
+		}
 	}
 	a.record(ctx, &e)
 }
@@ -110,9 +116,14 @@ func (a *API) recordLimitHit(ctx context.Context, base identity.AuditEvent, limi
 // clearLoginLimits forgets the failed sign-ins counted against uid's
 // account: after a successful password reset the owner of the mailbox has
 // proved control of the account, so a throttle an attacker built up must
-// not keep them out any longer. The per-IP limit is left alone: it counts an
-// address, not the account.
-func (a *API) clearLoginLimits(ctx context.Context, uid string) {
+// not keep them out any longer. It clears the account-wide count and the
+// count of the account with the client completing the reset (the owner's
+// own failed guesses from that client); the per-(account, client) counts of
+// other addresses are keyed under a hash and cannot be listed, so they run
+// out with their window, and hold up only the clients that made them. The
+// per-IP limit is left alone: it counts an address, not the account.
+func (a *API) clearLoginLimits(r *http.Request, uid string) {
+	ctx := r.Context()
 	if a.Limiter == nil || uid == "" {
 		return
 	}
@@ -123,5 +134,6 @@ func (a *API) clearLoginLimits(ctx context.Context, uid string) {
 		}
 		return
 	}
-	a.resetLimits(ctx, limitKey{LimitLoginAccount, identity.NormalizeEmail(u.Email)})
+	email := identity.NormalizeEmail(u.Email)
+	a.resetLimits(ctx, limitKey{LimitLoginAccount, email}, limitKey{LimitLoginAccountIP, accountIPKey(email, a.clientIP(r))})
 }

@@ -1,6 +1,7 @@
 // Package limiter implements identity.Limiter over github.com/ulule/limiter:
-// named limits ("login_account", "login_ip", ...), each with its own rate,
-// counted in memory by default or in Redis when replicas must share them.
+// named limits ("login_account", "login_account_ip", "login_ip", ...), each
+// with its own rate, counted in memory by default or in Redis when replicas
+// must share them.
 //
 // Windows are fixed (ulule's stores): a limit of 10 per 15 minutes allows 10
 // events from the first event of a window until 15 minutes later. Counts are

@@ -272,7 +272,18 @@ func TestNewValidates(t *testing.T) {
 	if err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	if r, ok := l.Rate(limiter.LoginAccount); !ok || r.Limit != 10 || r.Period != 15*time.Minute {
-		t.Fatalf("login_account = %+v %v", r, ok)
+	for name, want := range limiter.DefaultRates() {
+		if r, ok := l.Rate(name); !ok || r != want {
+			t.Errorf("%s = %+v %v, want %+v", name, r, ok, want)
+		}
+	}
+	for name, want := range map[string]limiter.Rate{
+		limiter.LoginAccountIP: {Limit: 5, Period: 15 * time.Minute},
+		limiter.LoginAccount:   {Limit: 20, Period: 30 * time.Minute},
+		limiter.LoginIP:        {Limit: 50, Period: 15 * time.Minute},
+	} {
+		if r, ok := l.Rate(name); !ok || r != want {
+			t.Errorf("%s = %+v %v, want %+v", name, r, ok, want)
+		}
 	}
 }

@@ -11,14 +11,15 @@ import (
 
 // Limit names used by the auth API.
 const (
-	LoginAccount = "login_account" // failed logins per account (normalized email)
-	LoginIP      = "login_ip"      // failed logins per client IP
-	RegisterIP   = "register_ip"   // registrations per client IP
-	ResetEmail   = "reset_email"   // password reset requests per email
-	ResetIP      = "reset_ip"      // password reset requests per client IP
-	EmailSend    = "email_send"    // verification mails per user
-	TOTP         = "totp"          // failed TOTP / recovery codes per user
-	VerifyIP     = "verify_ip"     // token verifications / exchanges per client IP
+	LoginAccount   = "login_account"    // failed logins per account (normalized email)
+	LoginAccountIP = "login_account_ip" // failed logins per (account, client IP) pair
+	LoginIP        = "login_ip"         // failed logins per client IP
+	RegisterIP     = "register_ip"      // registrations per client IP
+	ResetEmail     = "reset_email"      // password reset requests per email
+	ResetIP        = "reset_ip"         // password reset requests per client IP
+	EmailSend      = "email_send"       // verification mails per user
+	TOTP           = "totp"             // failed TOTP / recovery codes per user
+	VerifyIP       = "verify_ip"        // token verifications / exchanges per client IP
 )
 
 // Rate allows Limit events per Period.
@@ -60,8 +61,18 @@ func (r Rate) validate() error {
 // per account, never a permanent lockout). The auth API counts failed
 // logins only, so a user who signs in correctly is not slowed down.
 //
-//	login_account  10 per 15 min   at most 40 failures per account per hour
-//	login_ip       50 per 15 min   password spraying from one address
+// Failed logins are counted per (account, client IP) pair, per account and
+// per client IP. The pair's bound is the tight one, so one client guessing
+// an account's password is throttled on that account without throttling
+// the owner on their own addresses (OWASP: an attacker must not be able to
+// lock the legitimate user out). The account-wide bound is looser, so that
+// tripping it takes at least four addresses, and still caps a distributed
+// attack at 40 failures per account per hour sustained, and at 60 in any
+// 60 minutes (a 60-minute span touches at most three 30-minute windows).
+//
+//	login_account_ip  5 per 15 min   one client on one account
+//	login_account    20 per 30 min   all clients on one account: ≤ 40/h, ≤ 60 in any hour
+//	login_ip         50 per 15 min   password spraying from one address
 //	register_ip    10 per hour
 //	reset_email     5 per hour     no mail bombing of one address
 //	reset_ip       20 per hour
@@ -70,14 +81,15 @@ func (r Rate) validate() error {
 //	verify_ip     120 per minute   /api/auth/verify
 func DefaultRates() map[string]Rate {
 	return map[string]Rate{
-		LoginAccount: {10, 15 * time.Minute},
-		LoginIP:      {50, 15 * time.Minute},
-		RegisterIP:   {10, time.Hour},
-		ResetEmail:   {5, time.Hour},
-		ResetIP:      {20, time.Hour},
-		EmailSend:    {5, time.Hour},
-		TOTP:         {5, 5 * time.Minute},
-		VerifyIP:     {120, time.Minute},
+		LoginAccountIP: {5, 15 * time.Minute},
+		LoginAccount:   {20, 30 * time.Minute},
+		LoginIP:        {50, 15 * time.Minute},
+		RegisterIP:     {10, time.Hour},
+		ResetEmail:     {5, time.Hour},
+		ResetIP:        {20, time.Hour},
+		EmailSend:      {5, time.Hour},
+		TOTP:           {5, 5 * time.Minute},
+		VerifyIP:       {120, time.Minute},
 	}
 }
 
@@ -123,7 +135,7 @@ func ParseRate(s string) (Rate, error) {
 }
 
 // ParseRates reads a comma-separated list of name=rate pairs, e.g.
-// "login_account=10-15M,login_ip=50-15M", and reports every bad item at once.
+// "login_account=20-30M,login_ip=50-15M", and reports every bad item at once.
 // An empty string gives an empty map. To override some defaults:
 //
 //	rates := limiter.DefaultRates()

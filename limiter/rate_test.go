@@ -75,17 +75,35 @@ func TestParseRates(t *testing.T) {
 
 func TestDefaultRatesWithinGuidance(t *testing.T) {
 	d := limiter.DefaultRates()
-	for _, name := range []string{limiter.LoginAccount, limiter.LoginIP, limiter.RegisterIP, limiter.ResetEmail,
-		limiter.ResetIP, limiter.EmailSend, limiter.TOTP, limiter.VerifyIP} {
+	for _, name := range []string{limiter.LoginAccount, limiter.LoginAccountIP, limiter.LoginIP, limiter.RegisterIP,
+		limiter.ResetEmail, limiter.ResetIP, limiter.EmailSend, limiter.TOTP, limiter.VerifyIP} {
 		if _, ok := d[name]; !ok {
 			t.Errorf("no default for %s", name)
 		}
 	}
-	// NIST SP 800-63B 5.2.2: fewer than 100 failed attempts per account
-	// per hour, and no window long enough to be a lockout.
-	la := d[limiter.LoginAccount]
-	if perHour := float64(la.Limit) * float64(time.Hour) / float64(la.Period); perHour >= 100 {
-		t.Errorf("login_account allows %.0f failures per hour", perHour)
+	// NIST SP 800-63B 5.2.2 / ASVS 2.2.1: fewer than 100 failed attempts per
+	// account per hour, also in the worst case of fixed windows: a window
+	// starts at its first event, so any 60 minutes touch at most
+	// ceil(1h/period)+1 windows. Both per-account limits must hold it.
+	for _, name := range []string{limiter.LoginAccount, limiter.LoginAccountIP} {
+		r := d[name]
+		windows := int64((time.Hour+r.Period-1)/r.Period) + 1
+		if worst := r.Limit * windows; worst >= 100 {
+			t.Errorf("%s (%s) allows %d failures per account in some hour", name, r, worst)
+		}
+		if sustained := float64(r.Limit) * float64(time.Hour) / float64(r.Period); sustained > 50 {
+			t.Errorf("%s (%s) allows %.0f failures per account per hour sustained, want at most 50", name, r, sustained)
+		}
+	}
+	// One client on one account is throttled well before the account is:
+	// an attacker from one address cannot lock the owner out, and it takes
+	// several addresses to trip the account-wide bound.
+	pair, acct, ip := d[limiter.LoginAccountIP], d[limiter.LoginAccount], d[limiter.LoginIP]
+	if pair.Period > acct.Period || 2*pair.Limit > acct.Limit {
+		t.Errorf("login_account_ip %s is not well under login_account %s", pair, acct)
+	}
+	if pair.Limit >= ip.Limit {
+		t.Errorf("login_account_ip %s is not under login_ip %s", pair, ip)
 	}
 	for name, r := range d {
 		if r.Period > 24*time.Hour {
