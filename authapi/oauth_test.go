@@ -36,8 +36,15 @@ type oauthServer struct {
 
 func newOAuthServer(t testing.TB, extra ...func(t testing.TB, o *oauthServer) oauth.Provider) *oauthServer {
 	t.Helper()
+	return newOAuthServerWith(t, nil, extra...)
+}
+
+// newOAuthServerWith is newOAuthServer with more test server options
+// (withTOTP, say), applied after the OAuth flow is set.
+func newOAuthServerWith(t testing.TB, opts []func(*testConfig), extra ...func(t testing.TB, o *oauthServer) oauth.Provider) *oauthServer {
+	t.Helper()
 	o := &oauthServer{issuer: oauthtest.NewIssuer(t, oidcClientID, oidcClientSecret), fb: oauthtest.NewFacebook(t, "fb-app", "fb-secret")}
-	o.testServer = newTestServer(t, func(cfg *testConfig) {
+	o.testServer = newTestServer(t, append([]func(*testConfig){func(cfg *testConfig) {
 		o.issuer.SetNow(cfg.api.Now)
 		providers := []oauth.Provider{
 			&oauth.OIDC{ProviderName: "oidc", Issuer: o.issuer.URL, ClientID: oidcClientID, ClientSecret: oidcClientSecret,
@@ -49,7 +56,7 @@ func newOAuthServer(t testing.TB, extra ...func(t testing.TB, o *oauthServer) oa
 			providers = append(providers, f(t, o))
 		}
 		cfg.api.OAuth = &oauth.Flow{Providers: providers, States: cfg.db, BaseURL: cfg.api.PublicURL, Now: cfg.api.Now}
-	})
+	}}, opts...)...)
 	return o
 }
 

@@ -3,6 +3,12 @@ package authapi
 import (
 	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/authgate/authgate/oauth"
 )
 
 // signInPageTemplate is the hosted sign-in page. It has no external assets;
@@ -40,6 +46,11 @@ button.secondary{margin-top:.75rem;color:#2f6fde;background:transparent;border:1
 #msg{margin:1rem 0 0;padding:.6rem .75rem;border-radius:8px;background:#fde8e8;color:#8a1414}
 #msg:empty{display:none}#msg.ok{background:#e5f5ea;color:#14602c}
 a{color:#2f6fde}.links{margin:1.25rem 0 0;text-align:center;font-size:.95rem}
+.or{display:flex;align-items:center;gap:.75rem;margin:1.25rem 0;color:#5a6474;font-size:.9rem}
+.or::before,.or::after{content:"";flex:1;border-top:1px solid #d5dae1}
+a.provider{display:block;margin-top:.6rem;padding:.6rem;text-align:center;font-weight:600;color:#1d2330;
+ text-decoration:none;border:1px solid #b8c0cc;border-radius:8px;background:#fff}
+a.provider:hover{background:#f4f6f9}a.provider:focus-visible{outline:3px solid #9ec5ff;outline-offset:2px}
 </style>
 </head>
 <body>
@@ -65,6 +76,12 @@ a{color:#2f6fde}.links{margin:1.25rem 0 0;text-align:center;font-size:.95rem}
 </div>
 <button type="submit" id="submit">Sign in</button>
 </form>
+{{if .Providers}}
+<div id="providers">
+<p class="or">or</p>
+{{range .Providers}}<a class="provider" id="provider-{{.Name}}" href="{{.URL}}">Continue with {{.Label}}</a>
+{{end}}</div>
+{{end}}
 <p class="links"><a href="#" id="forgot">Forgot your password?</a></p>
 {{end}}
 <p id="msg" role="alert" aria-live="assertive"></p>
@@ -94,9 +111,11 @@ a{color:#2f6fde}.links{margin:1.25rem 0 0;text-align:center;font-size:.95rem}
   var email = document.getElementById("email"), password = document.getElementById("password");
   var code = document.getElementById("code"), rd = form.getAttribute("data-rd") || "";
   var stepPassword = document.getElementById("step-password"), stepCode = document.getElementById("step-code");
+  var providers = document.getElementById("providers");
   var ticket = "";
   function showCodeStep(on) {
     stepPassword.hidden = on; stepCode.hidden = !on;
+    if (providers) { providers.hidden = on; }
     email.required = !on; password.required = !on; code.required = on;
     button.textContent = on ? "Verify" : "Sign in";
     if (on) { code.value = ""; code.focus(); } else { ticket = ""; password.value = ""; password.focus(); }
@@ -159,6 +178,67 @@ type signInPageData struct {
 	Nonce      string
 	RD         string // the checked back-link, or ""
 	SignedInAs string // the email of a valid session cookie, or ""
+	// Providers are the buttons of the configured OAuth providers (none
+	// when OAuth is off).
+	Providers []providerButton
+}
+
+// providerButton is one "Continue with ..." link of the sign-in page.
+type providerButton struct {
+	Name  string // the provider's name in URLs
+	Label string // its name for people ("Google")
+	URL   string // its start URL, relative to the page, carrying the page's rd
+}
+
+// providerLabels are the names people know the built-in providers by.
+var providerLabels = map[string]string{
+	"google":   "Google",
+	"apple":    "Apple",
+	"facebook": "Facebook",
+	"oidc":     "OpenID Connect",
+}
+
+// displayNamer is a provider that names itself for people; providers
+// without it are labelled from providerLabels or their capitalized name.
+type displayNamer interface{ DisplayName() string }
+
+// providerButtons returns the page's provider links for the checked
+// back-link rd. The links are relative to the page, like its script's
+// requests, so the page keeps working behind a proxy that mounts
+// /api/auth/ elsewhere; html/template escapes every part.
+func (a *API) providerButtons(rd string) []providerButton {
+	if a.OAuth == nil {
+		return nil
+	}
+	names := a.OAuth.Names()
+	out := make([]providerButton, 0, len(names))
+	for _, name := range names {
+		p, ok := a.OAuth.Provider(name)
+		if !ok {
+			continue
+		}
+		target := "oauth/" + url.PathEscape(name) + "/start"
+		if rd != "" {
+			target += "?rd=" + url.QueryEscape(rd)
+		}
+		out = append(out, providerButton{Name: name, Label: providerLabel(p), URL: target})
+	}
+	return out
+}
+
+// providerLabel is the name of p for people.
+func providerLabel(p oauth.Provider) string {
+	if d, ok := p.(displayNamer); ok {
+		if label := strings.TrimSpace(d.DisplayName()); label != "" {
+			return label
+		}
+	}
+	name := p.Name()
+	if label, ok := providerLabels[name]; ok {
+		return label
+	}
+	r, size := utf8.DecodeRuneInString(name)
+	return string(unicode.ToUpper(r)) + name[size:]
 }
 
 // signInPage serves the hosted sign-in page (GET /signin?rd=...). With a
@@ -184,6 +264,9 @@ func (a *API) signInPage(w http.ResponseWriter, r *http.Request) {
 				d.SignedInAs = p.UID
 			}
 		}
+	}
+	if d.SignedInAs == "" {
+		d.Providers = a.providerButtons(d.RD)
 	}
 	w.Header().Set("Vary", "Cookie")
 	a.writePage(w, r, signInPageTemplate, nonce, d)
