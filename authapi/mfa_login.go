@@ -37,7 +37,11 @@ func (f totpSignIn) CompleteSignIn(ctx context.Context, r *http.Request, u *iden
 	if code == "" {
 		return nil, f.a.mfaRequired(ctx, u.UID, time.Time{})
 	}
-	return f.a.secondFactor(r, u, code)
+	method, err := f.a.secondFactor(r, u, code)
+	if err != nil {
+		return nil, err
+	}
+	return method.AMR(), nil
 }
 
 // mfaRequired issues a ticket for uid and returns the mfa_required answer
@@ -64,32 +68,32 @@ func ticketExtra(raw string, exp, now time.Time) map[string]any {
 }
 
 // secondFactor checks a TOTP or recovery code of u, whose MFA is on, and
-// returns the amr of the completed sign-in. Failed codes count against the
+// returns the method the code proved. Failed codes count against the
 // totp limit of the user; while it is reached even a right code gets 429.
 // Every check is audited (mfa_verify) with the method or the reason, never
 // the code.
-func (a *API) secondFactor(r *http.Request, u *identity.User, code string) ([]string, error) {
+func (a *API) secondFactor(r *http.Request, u *identity.User, code string) (mfa.Method, error) {
 	if a.TOTP == nil {
-		return nil, identity.Errorf(identity.EUNAVAILABLE, "Multi-factor sign-in is not available.")
+		return "", identity.Errorf(identity.EUNAVAILABLE, "Multi-factor sign-in is not available.")
 	}
 	limit := limitKey{LimitTOTP, u.UID}
 	if err := a.peekLimits(r, limit); err != nil {
 		a.auditErr(r, identity.ActionMFAVerify, u.UID, err)
-		return nil, err
+		return "", err
 	}
 	method, err := a.TOTP.Verify(r.Context(), u, code)
 	if err != nil {
 		a.audit(r, identity.ActionMFAVerify, u.UID, identity.StatusFailure, mfaFailureDetail(err))
 		if identity.IsCode(err, identity.EINVALIDMFA) {
 			if lerr := a.takeLimits(r, limit); lerr != nil {
-				return nil, lerr
+				return "", lerr
 			}
 		}
-		return nil, err
+		return "", err
 	}
 	a.resetLimits(r.Context(), limit)
 	a.audit(r, identity.ActionMFAVerify, u.UID, identity.StatusSuccess, string(method))
-	return method.AMR(), nil
+	return method, nil
 }
 
 type loginMFARequest struct {
@@ -114,9 +118,11 @@ func (a *API) loginMFA(w http.ResponseWriter, r *http.Request) error {
 	return a.tokenSignIn(w, r, u, amr)
 }
 
-// ticketSignIn checks the second step of a password sign-in and audits
-// every refusal; it returns the user and the amr for the caller to start a
-// session (login/mfa: a token pair; the sign-in page: the cookie).
+// ticketSignIn checks the second step of a password or OAuth sign-in and
+// audits every refusal; it returns the user and the amr for the caller to
+// start a session (login/mfa: a token pair; the sign-in page: the cookie).
+// The amr begins with the first factor the ticket was issued after: "pwd"
+// for a password, "fed" for an outside provider.
 func (a *API) ticketSignIn(r *http.Request, req loginMFARequest) (*identity.User, []string, error) {
 	fe := fieldErrors{}
 	fe.checkRequired("mfa_ticket", req.Ticket)
@@ -147,18 +153,21 @@ func (a *API) ticketSignIn(r *http.Request, req loginMFARequest) (*identity.User
 		a.auditErr(r, identity.ActionLogin, t.UID, err)
 		return nil, nil, err
 	}
-	amr, err := a.secondFactor(r, u, req.Code)
+	first := mfa.TicketFirstFactor(t)
+	method, err := a.secondFactor(r, u, req.Code)
 	if err != nil {
 		a.auditErr(r, identity.ActionLogin, u.UID, err)
 		if identity.IsCode(err, identity.EINVALIDMFA) {
-			if raw, exp, terr := a.TOTP.IssueTicket(ctx, u.UID, t.ExpiresAt); terr == nil {
+			if raw, exp, terr := a.TOTP.IssueTicketAfter(ctx, u.UID, first, t.ExpiresAt); terr == nil {
 				return nil, nil, &identity.Error{Code: identity.EINVALIDMFA, Message: identity.ErrorMessage(err),
 					Extra: ticketExtra(raw, exp, a.now()), Err: err}
 			}
 		}
 		return nil, nil, err
 	}
-	// The password was right when the ticket was issued.
-	a.loginSucceeded(r, identity.NormalizeEmail(u.Email))
-	return u, amr, nil
+	if first == mfa.FirstFactorPassword {
+		// The password was right when the ticket was issued.
+		a.loginSucceeded(r, identity.NormalizeEmail(u.Email))
+	}
+	return u, first.AMR(method), nil
 }

@@ -75,7 +75,9 @@ func (a *API) oauthStart(w http.ResponseWriter, r *http.Request) error {
 // oauthCallback ends a sign-in: the flow checks the state, the browser
 // binding, the code and the ID token or profile; then the account is found
 // or created (oauthUser), a cookie session with amr ["fed"] starts and the
-// browser goes on to the back-link with 303. Every outcome past the state
+// browser goes on to the back-link with 303. An account with MFA on gets
+// no session yet: the browser goes to the sign-in page's code step with a
+// ticket (oauthSecondStep). Every outcome past the state
 // lookup is audited (oauth_login, detail "provider reason" or "provider
 // session-id"), never with a code, token or state.
 func (a *API) oauthCallback(w http.ResponseWriter, r *http.Request) error {
@@ -103,6 +105,9 @@ func (a *API) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 		}
 		a.oauthFailed(r, provider, uid, err)
 		return err
+	}
+	if u.MFAEnabled {
+		return a.oauthSecondStep(w, r, u, provider, res.RD)
 	}
 	if u, err = a.touchLogin(ctx, u); err != nil {
 		return err

@@ -24,9 +24,9 @@ import (
 //     password sign-in until one is set by a reset), its address verified
 //     as the provider says.
 //
-// Accounts with MFA enabled are refused (fail closed): the outside sign-in
-// does not prove authgate's second factor. A returned user with a non-nil
-// error is the account the refusal concerns (for the audit row).
+// The outside sign-in does not prove authgate's second factor: the caller
+// must ask for it when the account has MFA on. A returned user with a
+// non-nil error is the account the refusal concerns (for the audit row).
 func (a *API) oauthUser(r *http.Request, id *oauth.Identity) (*identity.User, error) {
 	ctx := r.Context()
 	uid := oauth.SubjectUID(id.Provider, id.Subject)
@@ -107,7 +107,7 @@ func (a *API) oauthLink(r *http.Request, u *identity.User, id *oauth.Identity) (
 		return u, identity.Errorf(identity.EUSERDISABLED, "The account is disabled.")
 	}
 	if u.EmailVerified {
-		return u, oauthUsable(u)
+		return u, nil
 	}
 	ctx := r.Context()
 	now := a.now()
@@ -128,14 +128,10 @@ func (a *API) oauthLink(r *http.Request, u *identity.User, id *oauth.Identity) (
 	return updated, nil
 }
 
-// oauthUsable refuses disabled accounts and accounts with MFA on.
+// oauthUsable refuses disabled accounts.
 func oauthUsable(u *identity.User) error {
 	if !u.IsActive {
 		return identity.Errorf(identity.EUSERDISABLED, "The account is disabled.")
-	}
-	if u.MFAEnabled {
-		return identity.Errorf(identity.EFORBIDDEN,
-			"This account uses two-step sign-in; sign in with your password and second factor instead.")
 	}
 	return nil
 }

@@ -38,7 +38,9 @@ func (a *API) signInRoutes(sub *mux.Router) {
 
 // signInRequest is what the sign-in page's script posts: email and password
 // (and totp_code, as /login takes it), or the mfa_ticket of an mfa_required
-// answer with a code, as /login/mfa takes them; rd is the back-link.
+// answer with a code, as /login/mfa takes them, or only a code for the
+// second step of an OAuth sign-in, whose ticket is in a cookie; rd is the
+// back-link.
 type signInRequest struct {
 	Email     string `json:"email"`
 	Password  string `json:"password"`
@@ -77,20 +79,42 @@ func (a *API) signIn(w http.ResponseWriter, r *http.Request) error {
 		amr []string
 		err error
 	)
-	if req.MFATicket != "" {
-		if a.TOTP == nil {
-			return identity.Errorf(identity.ENOTFOUND, "Multi-factor sign-in is not enabled.")
+	// A pending second step of an OAuth sign-in (oauthSecondStep) ends
+	// with this request, whatever its answer, unless a wrong code renews it.
+	pending := a.pendingMFATicket(r)
+	renewed := false
+	switch {
+	case req.MFATicket == "" && req.Email == "" && req.Password == "" && req.TOTPCode == "" && req.Code != "":
+		// Only a code: the second step of an OAuth sign-in, whose ticket
+		// is the cookie's.
+		switch {
+		case a.TOTP == nil:
+			err = identity.Errorf(identity.ENOTFOUND, "Multi-factor sign-in is not enabled.")
+		case pending == "":
+			err = identity.Errorf(identity.EINVALIDTOKEN, "The sign-in ticket is not valid or has expired; sign in again.")
+		default:
+			u, amr, err = a.ticketSignIn(r, loginMFARequest{Ticket: pending, Code: req.Code})
 		}
-		if req.Email != "" || req.Password != "" || req.TOTPCode != "" {
-			return identity.Errorf(identity.EINVALID, "Send either email and password or mfa_ticket and code.")
+		if err != nil {
+			renewed, err = a.renewMFATicketCookie(w, err)
 		}
-		u, amr, err = a.ticketSignIn(r, loginMFARequest{Ticket: req.MFATicket, Code: req.Code})
-	} else {
-		if req.Code != "" {
-			return &identity.Error{Code: identity.EINVALID, Message: "code goes with mfa_ticket.",
-				Fields: map[string]string{"code": "needs mfa_ticket"}}
+	case req.MFATicket != "":
+		switch {
+		case a.TOTP == nil:
+			err = identity.Errorf(identity.ENOTFOUND, "Multi-factor sign-in is not enabled.")
+		case req.Email != "" || req.Password != "" || req.TOTPCode != "":
+			err = identity.Errorf(identity.EINVALID, "Send either email and password or mfa_ticket and code.")
+		default:
+			u, amr, err = a.ticketSignIn(r, loginMFARequest{Ticket: req.MFATicket, Code: req.Code})
 		}
+	case req.Code != "":
+		err = &identity.Error{Code: identity.EINVALID, Message: "code goes with mfa_ticket.",
+			Fields: map[string]string{"code": "needs mfa_ticket"}}
+	default:
 		u, amr, err = a.passwordSignIn(r, loginRequest{Email: req.Email, Password: req.Password, TOTPCode: req.TOTPCode})
+	}
+	if pending != "" && !renewed {
+		http.SetCookie(w, a.mfaTicketCookie("", -1))
 	}
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ var signInPageTemplate = template.Must(template.New("signin").Parse(`<!doctype h
 <meta name="robots" content="noindex">
 <title>Sign in</title>
 <style nonce="{{.Nonce}}">
-*{box-sizing:border-box}
+*{box-sizing:border-box}[hidden]{display:none!important}
 body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
  font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2330;background:#eef1f5}
 main{width:100%;max-width:24rem;margin:1rem;padding:2rem;background:#fff;border-radius:12px;
@@ -62,7 +62,7 @@ a.provider:hover{background:#f4f6f9}a.provider:focus-visible{outline:3px solid #
 <button type="button" id="signout" class="secondary">Sign out</button>
 {{else}}
 <h1 id="title">Sign in</h1>
-<form id="f" data-rd="{{.RD}}" novalidate>
+<form id="f" data-rd="{{.RD}}"{{if .CodeStep}} data-step="code"{{end}} novalidate>
 <div id="step-password">
 <label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus>
@@ -75,6 +75,7 @@ a.provider:hover{background:#f4f6f9}a.provider:focus-visible{outline:3px solid #
 <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" aria-describedby="code-hint" spellcheck="false">
 </div>
 <button type="submit" id="submit">Sign in</button>
+<button type="button" id="restart" class="secondary" hidden>Sign in another way</button>
 </form>
 {{if .Providers}}
 <div id="providers">
@@ -111,14 +112,22 @@ a.provider:hover{background:#f4f6f9}a.provider:focus-visible{outline:3px solid #
   var email = document.getElementById("email"), password = document.getElementById("password");
   var code = document.getElementById("code"), rd = form.getAttribute("data-rd") || "";
   var stepPassword = document.getElementById("step-password"), stepCode = document.getElementById("step-code");
-  var providers = document.getElementById("providers");
-  var ticket = "";
+  var providers = document.getElementById("providers"), restart = document.getElementById("restart");
+  // ticket: the second step of a password sign-in; federated: the second
+  // step of an OAuth sign-in, whose ticket is in an HttpOnly cookie.
+  var ticket = "", federated = form.getAttribute("data-step") === "code";
   function showCodeStep(on) {
     stepPassword.hidden = on; stepCode.hidden = !on;
     if (providers) { providers.hidden = on; }
     email.required = !on; password.required = !on; code.required = on;
     button.textContent = on ? "Verify" : "Sign in";
-    if (on) { code.value = ""; code.focus(); } else { ticket = ""; password.value = ""; password.focus(); }
+    if (on) { code.value = ""; code.focus(); } else { ticket = ""; federated = false; password.value = ""; password.focus(); }
+    restart.hidden = !(on && federated);
+  }
+  restart.addEventListener("click", function () { showCodeStep(false); say(""); });
+  if (federated) {
+    showCodeStep(true);
+    say("Enter your verification code to finish signing in.", true);
   }
   document.getElementById("forgot").addEventListener("click", function (e) {
     e.preventDefault();
@@ -131,9 +140,9 @@ a.provider:hover{background:#f4f6f9}a.provider:focus-visible{outline:3px solid #
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var body;
-    if (ticket) {
+    if (ticket || federated) {
       if (!code.value.trim()) { say("Enter the verification code."); code.focus(); return; }
-      body = {mfa_ticket: ticket, code: code.value.trim(), rd: rd};
+      body = federated ? {code: code.value.trim(), rd: rd} : {mfa_ticket: ticket, code: code.value.trim(), rd: rd};
     } else {
       if (!email.value || !password.value) { say("Enter your email address and password."); (email.value ? password : email).focus(); return; }
       body = {email: email.value, password: password.value, rd: rd};
@@ -153,8 +162,11 @@ a.provider:hover{background:#f4f6f9}a.provider:focus-visible{outline:3px solid #
           if (!wasCodeStep) { showCodeStep(true); say("Enter your verification code to finish signing in.", true); return; }
           say(p.detail || "The code is not valid."); code.value = ""; code.focus(); return;
         }
-        if (ticket && (p.code === "invalid_token" || p.code === "token_expired")) {
-          showCodeStep(false); say("The sign-in took too long. Enter your password again."); return;
+        if (federated && p.code === "invalid_mfa_code") {
+          say(p.detail || "The code is not valid."); code.value = ""; code.focus(); return;
+        }
+        if ((ticket || federated) && (p.code === "invalid_token" || p.code === "token_expired")) {
+          showCodeStep(false); say("The sign-in took too long. Sign in again."); return;
         }
         var text = p.detail || p.title || "Signing in failed.";
         if (r.status === 429) {
@@ -162,7 +174,7 @@ a.provider:hover{background:#f4f6f9}a.provider:focus-visible{outline:3px solid #
           if (wait) { text += " Try again in " + wait + " seconds."; }
         }
         say(text);
-        (ticket ? code : password).focus();
+        (ticket || federated ? code : password).focus();
       });
     }).catch(function () { button.disabled = false; say("The server could not be reached. Try again."); });
   });
@@ -181,6 +193,9 @@ type signInPageData struct {
 	// Providers are the buttons of the configured OAuth providers (none
 	// when OAuth is off).
 	Providers []providerButton
+	// CodeStep opens the page at the code step: the browser has the
+	// ticket cookie of an OAuth sign-in's second step.
+	CodeStep bool
 }
 
 // providerButton is one "Continue with ..." link of the sign-in page.
@@ -267,6 +282,7 @@ func (a *API) signInPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if d.SignedInAs == "" {
 		d.Providers = a.providerButtons(d.RD)
+		d.CodeStep = a.pendingMFATicket(r) != ""
 	}
 	w.Header().Set("Vary", "Cookie")
 	a.writePage(w, r, signInPageTemplate, nonce, d)
