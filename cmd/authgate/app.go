@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -39,6 +40,8 @@ type app struct {
 	rdb    *redis.Client
 	// trusted are the proxies whose forwarding headers are believed.
 	trusted httpx.TrustedProxies
+	// router routes authgate's own paths (set by handler).
+	router *mux.Router
 	// discovery serves /.well-known/openid-configuration.
 	discovery http.Handler
 	closers   []func() error

@@ -20,6 +20,7 @@ import (
 // sidecar proxy (or 404) for everything else.
 func (a *app) handler() http.Handler {
 	r := mux.NewRouter()
+	a.router = r
 	r.SkipClean(true) // the gateway normalizes paths itself, the way the upstream will
 	r.UseEncodedPath()
 	m := server.NewMetrics(a.reg)
