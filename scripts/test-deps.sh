@@ -40,7 +40,7 @@ done
 # --- Firebase CLI (Auth Emulator) -------------------------------------------
 if [ ! -x tools/firebase/node_modules/.bin/firebase ]; then
   log "installing firebase-tools into tools/firebase"
-  (cd tools/firebase && npm install --no-audit --no-fund --loglevel=error)
+  (cd tools/firebase && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # --- PostgreSQL and Redis ----------------------------------------------------
