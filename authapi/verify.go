@@ -63,6 +63,16 @@ func (a *API) verify(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	if req.CreateSession && (p.Source == identity.SourceAuthgate || p.Source == identity.SourceCookie) {
+		// An authgate token already has its session (use /refresh). A second
+		// one would turn a stolen access token into a refresh token that
+		// outlives the session's logout, and into a sign-in "just now" that
+		// passes the recent sign-in check of sensitive actions.
+		err := &identity.Error{Code: identity.EINVALID, Message: "create_session takes a token of another issuer; an authgate token already has a session.",
+			Fields: map[string]string{"create_session": "is only for tokens of another issuer"}}
+		a.auditErr(r, identity.ActionVerifyToken, p.UID, err)
+		return err
+	}
 	claims := p.Claims
 	if claims == nil {
 		claims = map[string]any{}

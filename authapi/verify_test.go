@@ -38,21 +38,12 @@ func TestVerify(t *testing.T) {
 	s.do(t, "POST", "/api/auth/verify", nil, bearer(reg.AccessToken)).json(t, http.StatusOK, &v)
 	check(t, v)
 
-	// create_session starts a new, independent session.
-	v = verifyJSON{}
-	s.do(t, "POST", "/api/auth/verify", map[string]any{"id_token": reg.AccessToken, "create_session": true}).json(t, http.StatusOK, &v)
-	check(t, v)
-	s.remember(v.AccessToken, v.RefreshToken)
-	if v.AccessToken == "" || v.RefreshToken == "" || v.TokenType != "Bearer" {
-		t.Fatalf("create_session answered no pair: %+v", v)
-	}
-	var list []sessionJSON
-	s.do(t, "GET", "/api/auth/sessions", nil, bearer(v.AccessToken)).json(t, http.StatusOK, &list)
-	if len(list) != 2 {
-		t.Errorf("sessions = %+v, want the registration's and the new one", list)
-	}
-	s.do(t, "POST", "/api/auth/refresh", map[string]any{"refresh_token": v.RefreshToken}).wantStatus(t, http.StatusOK)
-	s.wantAudit(t, identity.ActionVerifyToken, reg.User.UID, identity.StatusSuccess)
+	// create_session with an authgate token is refused
+	// (TestVerifyCreateSessionRefusesAuthgateTokens); a Firebase token's
+	// exchange is TestFirebasePrincipal's.
+	s.do(t, "POST", "/api/auth/verify", map[string]any{"id_token": reg.AccessToken, "create_session": true}).
+		wantProblem(t, http.StatusBadRequest, identity.EINVALID)
+	s.wantAudit(t, identity.ActionVerifyToken, reg.User.UID, identity.StatusFailure)
 
 	tests := []struct {
 		name   string
