@@ -58,7 +58,7 @@ func (g *Gateway) ServeProxy(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	st := &proxyState{}
-	st.d = g.Decide(r, g.proxyOriginal(r))
+	st.d = g.decideProxy(r)
 	g.metrics.duration[doorProxy].Observe(time.Since(start).Seconds())
 	g.metrics.count(doorProxy, &st.d)
 	if !st.d.Allowed() {
@@ -83,6 +83,35 @@ func (g *Gateway) proxyOriginal(r *http.Request) OriginalRequest {
 		}
 	}
 	return o
+}
+
+// decideProxy decides a sidecar request. A trusted proxy's X-Forwarded-Host
+// is passed on to the application (see rewrite), which may route by it
+// rather than by Host: every host it names (a comma-separated list, as
+// proxy chains write it) is decided too, and the stricter decision kept, so
+// a rule for the Host cannot let the request reach another host.
+func (g *Gateway) decideProxy(r *http.Request) Decision {
+	orig := g.proxyOriginal(r)
+	p, verr := g.authenticate(r)
+	pol := g.Policy.Current()
+	d := g.decision(pol.Decide(orig.Host, orig.Path, orig.Method, p), p, verr, orig)
+	fh := r.Header.Get("X-Forwarded-Host") // the value rewrite passes on
+	if fh == "" || !g.Trusted.IsTrusted(r) {
+		return d
+	}
+	for fh != "" {
+		var h string
+		h, fh, _ = strings.Cut(fh, ",")
+		if h = strings.TrimSpace(h); h == "" || h == orig.Host {
+			continue
+		}
+		alt := orig
+		alt.Host = h
+		if a := g.decision(pol.Decide(h, orig.Path, orig.Method, p), p, verr, alt); stricter(&a, &d) {
+			d = a
+		}
+	}
+	return d
 }
 
 func (g *Gateway) newProxy() *httputil.ReverseProxy {
