@@ -11,7 +11,9 @@ import (
 // oauthUser finds or creates the account of a provider's identity:
 //
 //  1. the account this provider created for this subject (its uid is
-//     oauth.SubjectUID), whatever its email is now;
+//     oauth.SubjectUID), whatever its email is now, unless the account
+//     has since got a password (through a reset) and the provider does
+//     not vouch for its address (oauthReturning);
 //  2. else the account with the same email, but only when the provider
 //     asserts the address is verified: an unverified address answers 409
 //     email_taken and links nothing, or anyone could claim an account by
@@ -77,12 +79,25 @@ func (a *API) oauthUser(r *http.Request, id *oauth.Identity) (*identity.User, er
 }
 
 // oauthReturning signs in the account a provider created earlier, noting
-// a verification the provider has made since.
+// a verification the provider has made since. Once the account has a
+// password (set by a reset, through the mailbox), the provider must vouch
+// for the account's address.
 func (a *API) oauthReturning(r *http.Request, u *identity.User, id *oauth.Identity) (*identity.User, error) {
 	if err := oauthUsable(u); err != nil {
 		return u, err
 	}
-	if id.EmailVerified && !u.EmailVerified && identity.NormalizeEmail(id.Email) == u.Email {
+	vouched := id.EmailVerified && identity.NormalizeEmail(id.Email) == u.Email
+	if u.PasswordHash != "" && !vouched {
+		// The provider created this account without a password; one can
+		// only have come from a reset, by whoever reads the address's
+		// mail. A provider that does not vouch for that address must not
+		// share the account with them (pre-account-takeover).
+		return u, &identity.Error{Code: identity.EEMAILTAKEN,
+			Message: "The account for this sign-in now has a password set through its email address, which the sign-in provider does not confirm is yours. " +
+				"Sign in with your password instead.",
+			Extra: map[string]any{"provider": id.Provider}}
+	}
+	if vouched && !u.EmailVerified {
 		verified := true
 		updated, err := a.Users.UpdateUser(r.Context(), u.UID, identity.UserUpdate{EmailVerified: &verified})
 		if err != nil {
