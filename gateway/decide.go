@@ -63,22 +63,20 @@ func (g *Gateway) Decide(r *http.Request, orig OriginalRequest) Decision {
 // decideForwardAuth decides a forward-auth call: each original request the
 // headers describe, keeping the stricter decision.
 func (g *Gateway) decideForwardAuth(r *http.Request) Decision {
-	fwd, ngx, hasFwd, hasNgx := g.forwardAuthOriginals(r)
+	descs, n, own := g.forwardAuthOriginals(r)
 	p, verr := g.authenticate(r)
 	pol := g.Policy.Current()
-	var d Decision
-	if !hasFwd && !hasNgx {
-		d = g.decision(pol.Decide(fwd.Host, fwd.Path, fwd.Method, p), p, verr, fwd)
+	if n == 0 {
+		d := g.decision(pol.Decide(own.Host, own.Path, own.Method, p), p, verr, own)
 		d.undescribed = true
 		return d
 	}
-	if hasFwd {
-		d = g.decision(pol.Decide(fwd.Host, fwd.Path, fwd.Method, p), p, verr, fwd)
-	}
-	if hasNgx {
-		n := g.decision(pol.Decide(ngx.Host, ngx.Path, ngx.Method, p), p, verr, ngx)
-		if !hasFwd || stricter(&n, &d) {
-			d = n
+	var d Decision
+	for i := range n {
+		o := &descs[i]
+		x := g.decision(pol.Decide(o.Host, o.Path, o.Method, p), p, verr, *o)
+		if i == 0 || stricter(&x, &d) {
+			d = x
 		}
 	}
 	return d

@@ -203,6 +203,13 @@ func TestForwardAuthMixedHeaderStyles(t *testing.T) {
 		{"nginx sets /admin, client adds X-Forwarded-Uri /public", with(nginxHdr("GET", "https://app.example.com/admin/x"), "X-Forwarded-Uri", "/public/x", "X-Forwarded-Method", "GET"), 401},
 		{"nginx sets /app, client adds X-Forwarded-Host open", with(nginxHdr("GET", "https://app.example.com/app"), "X-Forwarded-Host", "open.example.com"), 401},
 		{"both agree on public", with(traefik("GET", "app.example.com", "/public/x"), "X-Original-Uri", "/public/y"), 200},
+		// ingress-nginx sets X-Original-URL only: a client-sent X-Original-URI
+		// must not replace its path.
+		{"ingress-nginx sets URL /admin, client adds X-Original-URI /public", with(nginxHdr("GET", "https://app.example.com/admin/x"), "X-Original-Uri", "/public/x"), 401},
+		// nginx with X-Original-URI only: a client-sent X-Original-URL must
+		// not choose the host.
+		{"nginx sets URI /app, client adds X-Original-URL on the open host", map[string]string{"X-Original-Method": "GET", "X-Original-Uri": "/app", "X-Original-Url": "https://open.example.com/app"}, 401},
+		{"nginx sets URL and URI alike", with(nginxHdr("GET", "https://app.example.com/public/x?a=1"), "X-Original-Uri", "/public/x?a=1"), 200},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

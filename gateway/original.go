@@ -19,27 +19,37 @@ type OriginalRequest struct {
 	Query string
 }
 
-// forwardAuthOriginals reads the original request of a forward-auth call.
+// maxDescriptions is the most original requests one forward-auth call can
+// describe: X-Forwarded-*; X-Original-URL's host with X-Original-URI's path
+// (or either alone); and, when both are sent, each of them on its own.
+const maxDescriptions = 4
+
+// forwardAuthOriginals reads the original request of a forward-auth call:
+// the descriptions in descs[:n], n = 0 meaning none.
 //
 // Only a trusted caller (loopback, or a trusted proxy) is believed; for
-// anyone else, and when no forwarding header is sent, fwd is GET / on the
-// request's own host and both has* are false. A
-// trusted caller's headers may come in two styles: X-Forwarded-Method/-Uri
-// (Traefik, Caddy) and X-Original-Method/-URI/-URL (nginx). Proxies pass
-// the client's own headers through to the auth subrequest, so a client can
-// add the style its proxy does not set; when both styles are present both
-// are returned and the caller decides each, keeping the stricter, so an
-// extra header can only ever narrow access.
-func (g *Gateway) forwardAuthOriginals(r *http.Request) (fwd, ngx OriginalRequest, hasFwd, hasNgx bool) {
-	own := OriginalRequest{Method: http.MethodGet, Scheme: requestScheme(r), Host: r.Host, Path: "/"}
+// anyone else, and when no forwarding header is sent, n is 0 and own is GET
+// / on the request's own host. A trusted caller's headers may come in
+// several styles: X-Forwarded-Method/-Uri (Traefik, Caddy), X-Original-URL
+// (ingress-nginx, Authelia-style nginx) and X-Original-URI (nginx's own
+// example), the nginx ones with X-Original-Method. The first nginx
+// description takes X-Original-URL's scheme and host and X-Original-URI's
+// path (the sign-in back-link is built from it). Proxies pass the client's
+// own headers through to the auth subrequest, so a client can add the
+// headers its proxy does not set: when both X-Original headers are sent,
+// each is also a description of its own (X-Original-URL with its host,
+// X-Original-URI on the call's Host, as nginx sets it with
+// "proxy_set_header Host $host"). The caller decides each description,
+// keeping the stricter, so an extra header can only ever narrow access.
+func (g *Gateway) forwardAuthOriginals(r *http.Request) (descs [maxDescriptions]OriginalRequest, n int, own OriginalRequest) {
+	own = OriginalRequest{Method: http.MethodGet, Scheme: requestScheme(r), Host: r.Host, Path: "/"}
 	if !g.trustedForwardAuthCaller(r) {
-		return own, own, false, false
+		return descs, 0, own
 	}
 	h := r.Header
 	xfMethod, xfURI := h.Get("X-Forwarded-Method"), h.Get("X-Forwarded-Uri")
 	if xfMethod != "" || xfURI != "" {
-		hasFwd = true
-		fwd = own
+		fwd := own
 		if xfMethod != "" {
 			fwd.Method = xfMethod
 		}
@@ -52,11 +62,12 @@ func (g *Gateway) forwardAuthOriginals(r *http.Request) (fwd, ngx OriginalReques
 		if v := h.Get("X-Forwarded-Proto"); v == "https" || v == "http" {
 			fwd.Scheme = v
 		}
+		descs[n] = fwd
+		n++
 	}
 	oURL, oURI := h.Get("X-Original-Url"), h.Get("X-Original-Uri")
 	if oURL != "" || oURI != "" {
-		hasNgx = true
-		ngx = own
+		ngx := own
 		if m := h.Get("X-Original-Method"); m != "" {
 			ngx.Method = m
 		}
@@ -66,24 +77,32 @@ func (g *Gateway) forwardAuthOriginals(r *http.Request) (fwd, ngx OriginalReques
 		if v := h.Get("X-Forwarded-Proto"); v == "https" || v == "http" {
 			ngx.Scheme = v
 		}
+		comb := ngx // X-Original-URL's scheme and host, X-Original-URI's path
 		if oURL != "" {
 			scheme, host, uri := splitURL(oURL)
 			if scheme != "" {
-				ngx.Scheme = scheme
+				comb.Scheme = scheme
 			}
 			if host != "" {
-				ngx.Host = host
+				comb.Host = host
 			}
-			ngx.Path = uri
+			comb.Path = uri
 		}
 		if oURI != "" {
+			comb.Path = oURI
+		}
+		descs[n] = comb
+		n++
+		if oURL != "" && oURI != "" {
+			// Either header may be the client's: decide each on its own too.
+			u := comb
+			_, _, u.Path = splitURL(oURL)
 			ngx.Path = oURI
+			descs[n], descs[n+1] = u, ngx
+			n += 2
 		}
 	}
-	if !hasFwd && !hasNgx {
-		return own, own, false, false
-	}
-	return fwd, ngx, hasFwd, hasNgx
+	return descs, n, own
 }
 
 // nginxStyle reports whether the caller looks like nginx auth_request,
