@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/authgate/authgate/httpx"
 	"github.com/authgate/authgate/identity"
@@ -48,7 +49,9 @@ func (g *Gateway) Credential(r *http.Request) string {
 }
 
 // Decide authenticates r's credential and authorizes the original request
-// with the policy in force. It is the one decision both doors share.
+// with the policy in force, under its own method and under any method a
+// method-override header of r names. It is the one decision both doors
+// share.
 //
 // A refused credential is treated as no credential: on a route open to
 // anonymous callers the request passes anonymously; elsewhere the answer is
@@ -56,8 +59,30 @@ func (g *Gateway) Credential(r *http.Request) string {
 // fault) on a route that needs a caller fails closed with that error.
 func (g *Gateway) Decide(r *http.Request, orig OriginalRequest) Decision {
 	p, verr := g.authenticate(r)
-	res := g.Policy.Current().Decide(orig.Host, orig.Path, orig.Method, p)
-	return g.decision(res, p, verr, orig)
+	return g.decideOriginal(g.Policy.Current(), r.Header, orig, p, verr)
+}
+
+// methodOverrideHeaders are the headers through which frameworks (Symfony
+// and Laravel, Rails' Rack::MethodOverride, Express method-override,
+// ASP.NET Core) let a request, usually a POST, stand for another method.
+var methodOverrideHeaders = [...]string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
+
+// decideOriginal decides o for p and, since the application may act on the
+// method a method-override header of h names rather than on o.Method, each
+// such method too, keeping the stricter decision.
+func (g *Gateway) decideOriginal(pol *policy.Policy, h http.Header, o OriginalRequest, p *identity.Principal, verr error) Decision {
+	d := g.decision(pol.Decide(o.Host, o.Path, o.Method, p), p, verr, o)
+	for _, k := range methodOverrideHeaders {
+		for _, m := range h[k] {
+			if m = strings.TrimSpace(m); m == "" || strings.EqualFold(m, o.Method) {
+				continue
+			}
+			if x := g.decision(pol.Decide(o.Host, o.Path, m, p), p, verr, o); stricter(&x, &d) {
+				d = x
+			}
+		}
+	}
+	return d
 }
 
 // decideForwardAuth decides a forward-auth call: each original request the
@@ -67,14 +92,13 @@ func (g *Gateway) decideForwardAuth(r *http.Request) Decision {
 	p, verr := g.authenticate(r)
 	pol := g.Policy.Current()
 	if n == 0 {
-		d := g.decision(pol.Decide(own.Host, own.Path, own.Method, p), p, verr, own)
+		d := g.decideOriginal(pol, r.Header, own, p, verr)
 		d.undescribed = true
 		return d
 	}
 	var d Decision
 	for i := range n {
-		o := &descs[i]
-		x := g.decision(pol.Decide(o.Host, o.Path, o.Method, p), p, verr, *o)
+		x := g.decideOriginal(pol, r.Header, descs[i], p, verr)
 		if i == 0 || stricter(&x, &d) {
 			d = x
 		}

@@ -94,7 +94,7 @@ func (g *Gateway) decideProxy(r *http.Request) Decision {
 	orig := g.proxyOriginal(r)
 	p, verr := g.authenticate(r)
 	pol := g.Policy.Current()
-	d := g.decision(pol.Decide(orig.Host, orig.Path, orig.Method, p), p, verr, orig)
+	d := g.decideOriginal(pol, r.Header, orig, p, verr)
 	fh := r.Header.Get("X-Forwarded-Host") // the value rewrite passes on
 	if fh == "" || !g.Trusted.IsTrusted(r) {
 		return d
@@ -107,7 +107,7 @@ func (g *Gateway) decideProxy(r *http.Request) Decision {
 		}
 		alt := orig
 		alt.Host = h
-		if a := g.decision(pol.Decide(h, orig.Path, orig.Method, p), p, verr, alt); stricter(&a, &d) {
+		if a := g.decideOriginal(pol, r.Header, alt, p, verr); stricter(&a, &d) {
 			d = a
 		}
 	}
