@@ -70,7 +70,31 @@ func (g *Gateway) ServeProxy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st.start = time.Now()
-	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), proxyKey{}, st)))
+	out := r.WithContext(context.WithValue(r.Context(), proxyKey{}, st))
+	if upgradesToH2C(r.Header) {
+		// Tunneled, an h2c upgrade lets the client send the upstream any
+		// number of HTTP/2 requests that are never decided and carry
+		// whatever identity headers the client likes (h2c smuggling). The
+		// request goes on as plain HTTP/1.1, as the client must accept.
+		out.Header = r.Header.Clone()
+		out.Header.Del("Upgrade")
+		out.Header.Del("Http2-Settings")
+	}
+	g.proxy.ServeHTTP(w, out)
+}
+
+// upgradesToH2C reports whether any Upgrade header names h2c.
+func upgradesToH2C(h http.Header) bool {
+	for _, v := range h["Upgrade"] {
+		for v != "" {
+			var tok string
+			tok, v, _ = strings.Cut(v, ",")
+			if strings.EqualFold(strings.TrimSpace(tok), "h2c") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // proxyOriginal is the request itself: in sidecar mode authgate sees the
