@@ -109,7 +109,14 @@ func (g *Gateway) proxyOriginal(r *http.Request) OriginalRequest {
 	return o
 }
 
-// decideProxy decides a sidecar request. A trusted proxy's X-Forwarded-Host
+// rewriteURLHeaders name the path some applications route by instead of
+// the request line's (Zend Framework, Symfony before CVE-2018-14773, IIS
+// URL Rewrite). They are passed on to the upstream, so their paths are
+// decided too.
+var rewriteURLHeaders = [...]string{"X-Original-Url", "X-Rewrite-Url"}
+
+// decideProxy decides a sidecar request, under the request line's path and
+// under the path of any rewriteURLHeaders. A trusted proxy's X-Forwarded-Host
 // is passed on to the application (see rewrite), which may route by it
 // rather than by Host: every host it names (a comma-separated list, as
 // proxy chains write it) is decided too, and the stricter decision kept, so
@@ -119,6 +126,16 @@ func (g *Gateway) decideProxy(r *http.Request) Decision {
 	p, verr := g.authenticate(r)
 	pol := g.Policy.Current()
 	d := g.decideOriginal(pol, r.Header, orig, p, verr)
+	for _, k := range rewriteURLHeaders {
+		for _, v := range r.Header[k] {
+			alt := orig
+			_, _, alt.Path = splitURL(strings.TrimSpace(v))
+			if a := g.decideOriginal(pol, r.Header, alt, p, verr); stricter(&a, &d) {
+				a.Original = orig // the back-link stays the request's own URL
+				d = a
+			}
+		}
+	}
 	fh := r.Header.Get("X-Forwarded-Host") // the value rewrite passes on
 	if fh == "" || !g.Trusted.IsTrusted(r) {
 		return d
