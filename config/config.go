@@ -23,7 +23,10 @@ type Config struct {
 	FirebaseAPIKey        string
 	FirebaseAllowEmulator bool
 	FirebaseCheckRevoked  bool
-	FirebaseTimeout       time.Duration
+	// firebaseCheckRevokedAuto: FIREBASE_CHECK_REVOKED=auto, resolved by
+	// finish once the provider is known.
+	firebaseCheckRevokedAuto bool
+	FirebaseTimeout          time.Duration
 
 	Upstream              *url.URL
 	UpstreamDialTimeout   time.Duration

@@ -141,3 +141,28 @@ func TestExampleFileIsCurrent(t *testing.T) {
 		t.Fatal("configs/authgate.example.yaml is stale: regenerate it with `go run ./cmd/authgate config example > configs/authgate.example.yaml`")
 	}
 }
+
+func TestFirebaseCheckRevokedAuto(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"AUTHGATE_FIREBASE_PROJECT_ID": "p"}, false},
+		{map[string]string{"AUTHGATE_PROVIDER": "firebase", "AUTHGATE_FIREBASE_PROJECT_ID": "p", "AUTHGATE_FIREBASE_API_KEY": "k"}, true},
+		{map[string]string{"AUTHGATE_PROVIDER": "firebase", "AUTHGATE_FIREBASE_PROJECT_ID": "p", "AUTHGATE_FIREBASE_API_KEY": "k", "AUTHGATE_FIREBASE_CHECK_REVOKED": "false"}, false},
+		{map[string]string{"AUTHGATE_FIREBASE_PROJECT_ID": "p", "AUTHGATE_FIREBASE_CHECK_REVOKED": "true"}, true},
+	}
+	for _, tt := range tests {
+		c, err := config.Load(nil, env(tt.env), io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", tt.env, err)
+		}
+		if c.FirebaseCheckRevoked != tt.want {
+			t.Errorf("%v: FirebaseCheckRevoked = %v, want %v", tt.env, c.FirebaseCheckRevoked, tt.want)
+		}
+	}
+	if _, err := config.Load(nil, env(map[string]string{"AUTHGATE_FIREBASE_CHECK_REVOKED": "sometimes"}), io.Discard); err == nil {
+		t.Error("a bad value was accepted")
+	}
+}

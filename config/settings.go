@@ -75,7 +75,14 @@ var settings = append([]setting{
 	{Name: "FIREBASE_PROJECT_ID", Help: "Firebase project; its ID tokens are accepted whenever set", Set: func(c *Config, v string) error { c.FirebaseProjectID = v; return nil }},
 	{Name: "FIREBASE_API_KEY", Help: "Web API key for Identity Toolkit REST calls (password sign-in)", Secret: true, Set: func(c *Config, v string) error { c.FirebaseAPIKey = v; return nil }},
 	{Name: "FIREBASE_ALLOW_EMULATOR", Default: "false", Help: "allow FIREBASE_AUTH_EMULATOR_HOST with a project id that does not start with demo- (never in production)", Set: func(c *Config, v string) error { return setBool(&c.FirebaseAllowEmulator, v) }},
-	{Name: "FIREBASE_CHECK_REVOKED", Default: "false", Help: "check Firebase ID tokens for revocation (one Firebase call per uid, cached briefly)", Set: func(c *Config, v string) error { return setBool(&c.FirebaseCheckRevoked, v) }},
+	{Name: "FIREBASE_CHECK_REVOKED", Default: "auto", Help: "check Firebase ID tokens for revocation, deletion and disabling (one Firebase call per uid, cached briefly); auto = on with AUTHGATE_PROVIDER=firebase, off otherwise (it needs service-account credentials)", Set: func(c *Config, v string) error {
+		if v == "auto" {
+			c.firebaseCheckRevokedAuto = true
+			return nil
+		}
+		c.firebaseCheckRevokedAuto = false
+		return setBool(&c.FirebaseCheckRevoked, v)
+	}},
 	{Name: "FIREBASE_TIMEOUT", Default: "10s", Help: "timeout of each call to Firebase", Set: func(c *Config, v string) error { return setDuration(&c.FirebaseTimeout, v, time.Millisecond) }},
 	{Name: "UPSTREAM", Help: "sidecar mode: authorize and proxy every other path to this URL", Set: func(c *Config, v string) error {
 		if v == "" {
@@ -193,6 +200,9 @@ var settings = append([]setting{
 func finish(c *Config, errs *Errors) {
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "auth.db")
+	}
+	if c.firebaseCheckRevokedAuto {
+		c.FirebaseCheckRevoked = c.Provider == "firebase"
 	}
 	if c.Provider == "firebase" && c.FirebaseProjectID == "" {
 		errs.add("FIREBASE_PROJECT_ID", "is required when AUTHGATE_PROVIDER=firebase")
