@@ -83,12 +83,7 @@ func userAdd(ctx context.Context, args []string, getenv func(string) string, std
 		return &usageError{"no password on standard input"}
 	}
 
-	cfg, err := loadConfig(rest, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	a, err := build(ctx, cfg, log)
+	a, err := loadApp(ctx, rest, getenv, stderr)
 	if err != nil {
 		return err
 	}

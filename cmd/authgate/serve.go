@@ -21,20 +21,26 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// loadApp loads the configuration from args and the environment and builds
+// the service with a logger on stderr.
+func loadApp(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) (*app, error) {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return build(ctx, cfg, newLogger(cfg, stderr))
+}
+
 // serve runs the service until ctx ends (SIGTERM/SIGINT), then shuts down
 // gracefully: stop accepting, let in-flight requests finish (bounded by
 // SHUTDOWN_TIMEOUT), stop background work, close the database.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := loadConfig(args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, stderr)
-	a, err := build(ctx, cfg, log)
+	a, err := loadApp(ctx, args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	cfg, log := a.cfg, a.log
 
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
