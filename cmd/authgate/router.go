@@ -84,7 +84,7 @@ func (a *app) readiness() []server.Check {
 		}},
 	}
 	if a.policy != nil {
-		checks = append(checks, server.Check{Name: "policy", Fn: func(context.Context) error {
+		checks = append(checks, server.Check{Name: "policy", Warning: true, Fn: func(context.Context) error {
 			if _, err := a.policy.Status(); err != nil {
 				return fmt.Errorf("policy file: last reload failed, the previous policy is in force: %w", err)
 			}

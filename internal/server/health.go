@@ -8,10 +8,14 @@ import (
 	"github.com/authgate/authgate/httpx"
 )
 
-// Check is one readiness check: nil means ready.
+// Check is one readiness check: nil means ready. A Warning check that fails
+// is reported in the body but keeps the answer 200: the instance still
+// serves correctly (e.g. with the last good policy), and failing readiness
+// would take every replica out of rotation at once over one bad file.
 type Check struct {
-	Name string
-	Fn   func(ctx context.Context) error
+	Name    string
+	Fn      func(ctx context.Context) error
+	Warning bool
 }
 
 // Healthz answers 200 while the process serves requests.
@@ -19,15 +23,22 @@ func Healthz(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// Readyz answers 200 when every check passes, else 503 naming the failures.
+// Readyz answers 200 when every check passes (warnings are listed), else 503
+// naming the failures.
 func Readyz(checks []Check) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		status := http.StatusOK
 		results := make(map[string]string, len(checks))
+		warned := false
 		for _, c := range checks {
 			if err := c.Fn(ctx); err != nil {
+				if c.Warning {
+					warned = true
+					results[c.Name] = "warning: " + err.Error()
+					continue
+				}
 				status = http.StatusServiceUnavailable
 				results[c.Name] = err.Error()
 				continue
@@ -35,8 +46,11 @@ func Readyz(checks []Check) http.HandlerFunc {
 			results[c.Name] = "ok"
 		}
 		state := "ready"
-		if status != http.StatusOK {
+		switch {
+		case status != http.StatusOK:
 			state = "not ready"
+		case warned:
+			state = "ready with warnings"
 		}
 		httpx.JSON(w, status, map[string]any{"status": state, "checks": results})
 	}
