@@ -1,7 +1,6 @@
 package authapi_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 	"github.com/authgate/authgate/authapi"
 	"github.com/authgate/authgate/cache"
 	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/internal/testenv"
 	"github.com/authgate/authgate/local"
 	mailpkg "github.com/authgate/authgate/mail"
 	"github.com/authgate/authgate/password"
@@ -40,7 +40,7 @@ type testServer struct {
 	api   *authapi.API
 	db    *store.DB
 	clock *testClock
-	logs  *lockedBuffer
+	logs  *testenv.LockedBuffer
 	mail  *mailbox
 
 	mu      sync.Mutex
@@ -57,8 +57,8 @@ type testConfig struct {
 func newTestServer(t testing.TB, opts ...func(*testConfig)) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	clock := &testClock{now: time.Now().UTC().Truncate(time.Second)}
-	logs := &lockedBuffer{}
+	clock := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
+	logs := &testenv.LockedBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "auth.db"), store.Options{Logger: log, Now: clock.Now})
@@ -221,41 +221,7 @@ func (s *testServer) waitAudit(t testing.TB, action, uid, status string) {
 	t.Fatalf("no audit row %s/%s for uid %q", action, status, uid)
 }
 
-// testClock is a clock the tests move.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// lockedBuffer collects log output from concurrent handlers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type testClock = testenv.Clock
 
 func containsAll(s string, subs ...string) bool {
 	for _, sub := range subs {

@@ -11,22 +11,12 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/internal/testenv"
 	"github.com/authgate/authgate/mfa"
 	"github.com/authgate/authgate/store"
 )
 
-// clock is a clock the tests move.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testenv.Clock
 
 // fixture is a Service on a real SQLite store with one user.
 type fixture struct {
@@ -40,7 +30,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	// Start in the middle of a step, so that ±30s moves exactly one step.
-	c := &clock{t: time.Unix(1_750_000_015, 0).UTC()}
+	c := testenv.NewClock(time.Unix(1_750_000_015, 0).UTC())
 	db, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "auth.db"), store.Options{Now: c.Now})
 	if err != nil {
 		t.Fatalf("open store: %v", err)

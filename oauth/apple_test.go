@@ -17,6 +17,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authgate/authgate/internal/testenv"
 	"github.com/authgate/authgate/oauth"
 	"github.com/authgate/authgate/oauth/oauthtest"
 )
@@ -161,7 +162,7 @@ func TestAppleSecretClaims(t *testing.T) {
 
 func TestAppleSecretIsCachedAndRenewed(t *testing.T) {
 	key, _ := appleKeyPEM(t)
-	c := &clock{now: time.Now()}
+	c := testenv.NewClock(time.Now())
 	s := &oauth.AppleSecret{TeamID: appleTeamID, KeyID: appleKeyID, ClientID: appleServicesID, Key: key, Now: c.Now}
 	first, _ := s.Secret()
 	c.Advance(30 * time.Minute)

@@ -10,11 +10,11 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/internal/testenv"
 	"github.com/authgate/authgate/oauth"
 	"github.com/authgate/authgate/oauth/oauthtest"
 	"github.com/authgate/authgate/store"
@@ -26,14 +26,7 @@ const (
 	clientSecret = "secret-456"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+type clock = testenv.Clock
 
 // openStore opens a migrated SQLite store in a temporary directory.
 func openStore(t testing.TB, now func() time.Time) *store.DB {
@@ -62,7 +55,7 @@ type env struct {
 
 func newEnv(t testing.TB, extra ...oauth.Provider) *env {
 	t.Helper()
-	c := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	c := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
 	iss := oauthtest.NewIssuer(t, clientID, clientSecret)
 	iss.SetNow(c.Now)
 	o := &oauth.OIDC{ProviderName: "oidc", Issuer: iss.URL, ClientID: clientID, ClientSecret: clientSecret,

@@ -1,16 +1,15 @@
 package policy_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/authgate/authgate/internal/testenv"
 	"github.com/authgate/authgate/policy"
 )
 
@@ -18,24 +17,6 @@ const (
 	openPolicy   = "rules:\n  - match: {path: /x/**}\n    allow: anonymous\n"
 	closedPolicy = "rules:\n  - match: {path: /x/**}\n    allow: deny\n"
 )
-
-// syncBuffer is a log sink safe for the watcher goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // eventually polls cond until it holds or a generous deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -49,9 +30,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func startWatcher(t *testing.T, file string) (*policy.Watcher, *syncBuffer) {
+func startWatcher(t *testing.T, file string) (*policy.Watcher, *testenv.LockedBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	w, err := policy.NewWatcher(file, slog.New(slog.NewTextHandler(logs, nil)), policy.WithDebounce(20*time.Millisecond))
 	if err != nil {
 		t.Fatalf("NewWatcher: %v", err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/authgate/authgate/identity"
+	"github.com/authgate/authgate/internal/testenv"
 	"github.com/authgate/authgate/token"
 )
 
@@ -25,25 +26,9 @@ const testIssuer = "https://auth.example.com"
 // t0 is the start of every test clock.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testenv.Clock
 
-func newClock() *clock { return &clock{now: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *clock { return testenv.NewClock(t0) }
 
 // memStore is an in-memory identity.KeyStore that behaves like the real
 // one: ECONFLICT on a duplicate kid, copies in and out.

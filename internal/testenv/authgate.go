@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -52,27 +51,10 @@ type Authgate struct {
 	Env     []string
 
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *LockedBuffer
 	done   chan struct{}
 	exitMu sync.Mutex
 	exit   error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // StartAuthgate runs the real binary with env (KEY=VALUE pairs added to a
@@ -85,7 +67,7 @@ func StartAuthgate(tb testing.TB, env ...string) *Authgate {
 	port := FreePort(tb)
 	a := &Authgate{
 		Addr: "127.0.0.1:" + strconv.Itoa(port),
-		logs: &syncBuffer{},
+		logs: &LockedBuffer{},
 		done: make(chan struct{}),
 	}
 	a.URL = "http://" + a.Addr
@@ -195,7 +177,7 @@ func RunAuthgate(tb testing.TB, env []string, args ...string) (int, string) {
 	tb.Helper()
 	cmd := exec.Command(AuthgateBinary(tb), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
-	var out syncBuffer
+	var out LockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)

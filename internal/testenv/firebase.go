@@ -66,7 +66,7 @@ type OobCode struct {
 type emulatorProcess struct {
 	cmd  *exec.Cmd
 	dir  string
-	log  *bytes.Buffer
+	log  *LockedBuffer // what the CLI printed
 	done chan struct{} // closed when the process has exited
 }
 
@@ -192,15 +192,14 @@ func launchFirebaseEmulator() (emu *Emulator, proc *emulatorProcess, unavailable
 		"NO_UPDATE_NOTIFIER=1",
 		"FIREBASE_CLI_DISABLE_UPDATE_CHECK=true",
 	)
-	log := &bytes.Buffer{}
-	lw := &lockedWriter{w: log}
+	lw := &LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = lw, lw
 	cmd.SysProcAttr = emulatorSysProcAttr()
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, nil, false, fmt.Errorf("start %s: %w", cli, err)
 	}
-	proc = &emulatorProcess{cmd: cmd, dir: dir, log: log, done: make(chan struct{})}
+	proc = &emulatorProcess{cmd: cmd, dir: dir, log: lw, done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		close(proc.done)
@@ -275,23 +274,6 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
 }
 
 // URL returns the emulator's base URL, "http://127.0.0.1:PORT".

@@ -114,7 +114,7 @@ func writeFile(tb testing.TB, name, content string) {
 // process output and, if logFile is set, that file.
 func startProcess(tb testing.TB, cmd *exec.Cmd, addr, logFile string) {
 	tb.Helper()
-	logs := &syncBuffer{}
+	logs := &LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	name := filepath.Base(cmd.Path)
