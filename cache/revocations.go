@@ -74,15 +74,3 @@ func (r *revocations) sweep(now time.Time) {
 		s.mu.Unlock()
 	}
 }
-
-// len counts the records (for tests and metrics).
-func (r *revocations) len() int {
-	n := 0
-	for i := range r.shards {
-		s := &r.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
-	}
-	return n
-}

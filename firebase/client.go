@@ -50,10 +50,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	case cfg.EmulatorHost != "":
 		// The SDK authenticates to the emulator with a fixed owner token.
 	case cfg.CredentialsFile != "":
-		if err := checkCredentialsFile(cfg.CredentialsFile); err != nil {
+		typ, err := credentialsType(cfg.CredentialsFile)
+		if err != nil {
 			return nil, err
 		}
-		opts = append(opts, option.WithCredentialsFile(cfg.CredentialsFile))
+		opts = append(opts, option.WithAuthCredentialsFile(typ, cfg.CredentialsFile))
 	default:
 		if _, err := google.FindDefaultCredentials(ctx, "https://www.googleapis.com/auth/cloud-platform"); err != nil {
 			// Verification of ID tokens needs only Google's public keys.
@@ -114,25 +115,28 @@ func newAuthClient(ctx context.Context, app *fb.App, host string) (*auth.Client,
 	return app.Auth(ctx)
 }
 
-// checkCredentialsFile refuses credential files that are not service
-// accounts or user credentials, as Google advises for files from
-// configuration (external_account files can make the library run commands).
-func checkCredentialsFile(path string) error {
+// credentialsType reads the type of a credentials file and refuses anything
+// but service accounts and user credentials, as Google advises for files
+// from configuration (external_account files can make the library run
+// commands); the library then checks the file is of that type.
+func credentialsType(path string) (option.CredentialsType, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("firebase: credentials file: %w", err)
+		return "", fmt.Errorf("firebase: credentials file: %w", err)
 	}
 	var f struct {
 		Type string `json:"type"`
 	}
 	if err := json.Unmarshal(b, &f); err != nil {
-		return fmt.Errorf("firebase: credentials file %s: not JSON: %w", path, err)
+		return "", fmt.Errorf("firebase: credentials file %s: not JSON: %w", path, err)
 	}
 	switch f.Type {
-	case "service_account", "authorized_user":
-		return nil
+	case "service_account":
+		return option.ServiceAccount, nil
+	case "authorized_user":
+		return option.AuthorizedUser, nil
 	default:
-		return fmt.Errorf("firebase: credentials file %s: type %q is not supported (want service_account)", path, f.Type)
+		return "", fmt.Errorf("firebase: credentials file %s: type %q is not supported (want service_account)", path, f.Type)
 	}
 }
 

@@ -2,8 +2,14 @@ package firebase_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/authgate/authgate/firebase"
@@ -76,6 +82,9 @@ func TestNewValidates(t *testing.T) {
 		{"no project", firebase.Config{EmulatorHost: "127.0.0.1:9099"}},
 		{"emulator host with scheme", firebase.Config{ProjectID: "demo-x", EmulatorHost: "http://127.0.0.1:9099"}},
 		{"credentials file missing", firebase.Config{ProjectID: "acme", CredentialsFile: "/nonexistent/sa.json"}},
+		// external_account files can make the auth library run a command.
+		{"external_account credentials", firebase.Config{ProjectID: "acme", CredentialsFile: writeFile(t, `{"type":"external_account","credential_source":{"executable":{"command":"/bin/true"}}}`)}},
+		{"credentials not JSON", firebase.Config{ProjectID: "acme", CredentialsFile: writeFile(t, "not json")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,5 +128,36 @@ func TestProviderNeedsWhatItUses(t *testing.T) {
 	}
 	if _, err := c.Provider(); !errors.Is(err, firebase.ErrNoUserStore) {
 		t.Fatalf("Provider error = %v, want ErrNoUserStore", err)
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A service-account file is accepted and gives the provider its authority.
+func TestServiceAccountFileAccepted(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	sa, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": "acme", "private_key_id": "k1", "private_key": pemKey,
+		"client_email": "sa@acme.iam.gserviceaccount.com", "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token",
+	})
+	t.Setenv(firebase.EmulatorHostEnv, "")
+	c, err := firebase.New(context.Background(), firebase.Config{ProjectID: "acme", CredentialsFile: writeFile(t, string(sa))})
+	if err != nil {
+		t.Fatalf("New with a service-account file: %v", err)
+	}
+	if !c.HasCredentials() {
+		t.Error("a service-account file gave no credentials")
 	}
 }

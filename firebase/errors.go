@@ -117,9 +117,6 @@ func adminError(op string, err error) error {
 		return identity.Wrap(identity.EEMAILTAKEN, msgEmailTaken, wrapped)
 	case auth.IsUserNotFound(err), auth.IsEmailNotFound(err):
 		return identity.Wrap(identity.ENOTFOUND, msgUserNotFound, wrapped)
-	case auth.IsInvalidEmail(err):
-		return &identity.Error{Code: identity.EINVALID, Message: msgInvalidEmail,
-			Fields: map[string]string{"email": msgInvalidEmail}, Err: wrapped}
 	case auth.IsUIDAlreadyExists(err):
 		return identity.Wrap(identity.ECONFLICT, "The account already exists.", wrapped)
 	case errorutils.IsResourceExhausted(err):

@@ -78,32 +78,6 @@ func craftToken(t testing.TB, claims map[string]any) string {
 	}
 	return h + "." + base64.RawURLEncoding.EncodeToString(b) + "."
 }
-
-// tokenClaims decodes the payload of a JWT without verifying it.
-func tokenClaims(t testing.TB, raw string) map[string]any {
-	t.Helper()
-	var parts [3]string
-	n := 0
-	start := 0
-	for i := 0; i < len(raw) && n < 2; i++ {
-		if raw[i] == '.' {
-			parts[n] = raw[start:i]
-			n++
-			start = i + 1
-		}
-	}
-	parts[2] = raw[start:]
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatalf("decode token payload: %v", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("decode token claims: %v", err)
-	}
-	return m
-}
-
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
 	if got := identity.ErrorCode(err); got != code {

@@ -25,7 +25,7 @@ func BenchmarkForwardAuth(b *testing.B) {
 			rec := httptest.NewRecorder()
 			b.ReportAllocs()
 			for b.Loop() {
-				clear(rec.HeaderMap)
+				clear(rec.Header())
 				rec.Code = 0
 				rec.Body.Reset()
 				g.ServeForwardAuth(rec, r)

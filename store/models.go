@@ -223,21 +223,6 @@ func sessionToRow(s *identity.Session) (*sessionRow, error) {
 	}
 	return row, nil
 }
-
-func (r *refreshTokenRow) token() *identity.RefreshToken {
-	return &identity.RefreshToken{
-		ID:        r.ID,
-		Hash:      r.TokenHash,
-		SessionID: r.SessionID,
-		UID:       r.FirebaseUID,
-		ParentID:  r.ParentID,
-		CreatedAt: r.CreatedAt.UTC(),
-		ExpiresAt: r.ExpiresAt.UTC(),
-		SpentAt:   utcp(r.SpentAt),
-		RevokedAt: utcp(r.RevokedAt),
-	}
-}
-
 func (r *oneTimeTokenRow) token() *identity.OneTimeToken {
 	return &identity.OneTimeToken{
 		ID:         r.ID,
