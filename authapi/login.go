@@ -46,7 +46,7 @@ func (a *API) passwordSignIn(r *http.Request, req loginRequest) (*identity.User,
 	email := identity.NormalizeEmail(req.Email)
 	if email == "" {
 		fe.add("email", "is required")
-	} else if len(email) > maxEmail {
+	} else if len(email) > identity.MaxEmailLength {
 		fe.add("email", "is too long")
 	}
 	fe.checkRequired("password", req.Password)

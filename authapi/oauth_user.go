@@ -41,7 +41,7 @@ func (a *API) oauthUser(r *http.Request, id *oauth.Identity) (*identity.User, er
 	}
 
 	email := identity.NormalizeEmail(id.Email)
-	if email == "" || len(email) > maxEmail {
+	if email == "" || len(email) > identity.MaxEmailLength {
 		return nil, identity.Errorf(identity.EINVALID,
 			"The sign-in provider did not share a usable email address; allow authgate to see it and try again.")
 	}

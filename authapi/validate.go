@@ -1,22 +1,13 @@
 package authapi
 
 import (
-	"net/mail"
-	"net/url"
-	"strings"
-	"unicode"
-	"unicode/utf8"
+	"errors"
 
 	"github.com/authgate/authgate/identity"
 )
 
-// Input bounds.
-const (
-	maxEmail       = 254
-	maxDisplayName = 256
-	maxPhotoURL    = 2048
-	maxSecretInput = 4096 // passwords and tokens in a request
-)
+// maxSecretInput bounds passwords and tokens in a request.
+const maxSecretInput = 4096
 
 // fieldErrors collects per-field problems into one validation_failed error.
 type fieldErrors map[string]string
@@ -34,22 +25,24 @@ func (f fieldErrors) err() error {
 	return &identity.Error{Code: identity.EINVALID, Message: "Some fields are not valid.", Fields: f}
 }
 
-// checkEmail validates an address for registration; it returns the
+// checkEmail validates an address (identity.ValidateEmail); it returns the
 // normalized form.
 func (f fieldErrors) checkEmail(field, email string) string {
-	email = identity.NormalizeEmail(email)
-	switch {
-	case email == "":
-		f.add(field, "is required")
-	case len(email) > maxEmail:
-		f.add(field, "is too long")
-	default:
-		addr, err := mail.ParseAddress(email)
-		if err != nil || addr.Address != email || addr.Name != "" || strings.ContainsAny(email, " \t\r\n<>") {
-			f.add(field, "is not an email address")
-		}
+	norm, err := identity.ValidateEmail(email)
+	f.addFrom(field, "email", err)
+	if err != nil {
+		return identity.NormalizeEmail(email)
 	}
-	return email
+	return norm
+}
+
+// addFrom records the reason an identity validator gave for its field
+// (from) under this request's field name.
+func (f fieldErrors) addFrom(field, from string, err error) {
+	var ie *identity.Error
+	if errors.As(err, &ie) {
+		f.add(field, ie.Fields[from])
+	}
 }
 
 // checkRequired validates a secret-bearing field (password, token): present
@@ -64,26 +57,13 @@ func (f fieldErrors) checkRequired(field, v string) {
 }
 
 func (f fieldErrors) checkDisplayName(field, v string) {
-	switch {
-	case utf8.RuneCountInString(v) > maxDisplayName:
-		f.add(field, "is too long")
-	case strings.IndexFunc(v, unicode.IsControl) >= 0:
-		f.add(field, "must not contain control characters")
-	}
+	_, err := identity.ValidateDisplayName(v)
+	f.addFrom(field, "display_name", err)
 }
 
-// checkPhotoURL accepts "" (no photo) or an absolute http(s) URL.
+// checkPhotoURL accepts "" (no photo) or an absolute http(s) URL without
+// credentials (identity.ValidatePhotoURL).
 func (f fieldErrors) checkPhotoURL(field, v string) {
-	if v == "" {
-		return
-	}
-	if len(v) > maxPhotoURL {
-		f.add(field, "is too long")
-		return
-	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
-		strings.IndexFunc(v, unicode.IsControl) >= 0 {
-		f.add(field, "must be an absolute http or https URL")
-	}
+	_, err := identity.ValidatePhotoURL(v)
+	f.addFrom(field, "photo_url", err)
 }

@@ -3,7 +3,6 @@ package firebase
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"firebase.google.com/go/v4/auth"
@@ -40,8 +39,8 @@ func (p *Provider) Name() string { return ProviderName }
 // again. Errors: EINVALID (email), EWEAKPASSWORD, EEMAILTAKEN, EUNAVAILABLE.
 func (p *Provider) Register(ctx context.Context, r identity.Registration) (*identity.User, error) {
 	c := p.c
-	email := identity.NormalizeEmail(r.Email)
-	if err := checkEmail(email); err != nil {
+	email, err := identity.ValidateEmail(r.Email)
+	if err != nil {
 		return nil, err
 	}
 	if err := c.checkNewPassword(r.Password); err != nil {
@@ -210,8 +209,8 @@ func (p *Provider) UpdateProfile(ctx context.Context, uid string, upd identity.U
 		mirror = true
 	}
 	if upd.Email != nil {
-		email := identity.NormalizeEmail(*upd.Email)
-		if err := checkEmail(email); err != nil {
+		email, err := identity.ValidateEmail(*upd.Email)
+		if err != nil {
 			return nil, err
 		}
 		upd.Email = &email
@@ -318,16 +317,6 @@ func (c *Client) checkNewPassword(pw string) error {
 		if err := c.cfg.PasswordPolicy(pw); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// checkEmail accepts a plain address (local@domain, no display name).
-func checkEmail(email string) error {
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || a.Name != "" {
-		return &identity.Error{Code: identity.EINVALID, Message: msgInvalidEmail,
-			Fields: map[string]string{"email": msgInvalidEmail}}
 	}
 	return nil
 }

@@ -20,13 +20,13 @@ const (
 // known one, so callers cannot probe for accounts.
 func (p *Provider) SendPasswordReset(ctx context.Context, email string) error {
 	c := p.c
-	email = identity.NormalizeEmail(email)
-	if err := checkEmail(email); err != nil {
+	email, err := identity.ValidateEmail(email)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := c.timeout(ctx)
 	defer cancel()
-	err := c.rest.sendOobCode(ctx, map[string]any{"requestType": oobPasswordReset, "email": email})
+	err = c.rest.sendOobCode(ctx, map[string]any{"requestType": oobPasswordReset, "email": email})
 	var ae *APIError
 	if errors.As(err, &ae) {
 		switch ae.Code {

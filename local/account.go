@@ -42,7 +42,7 @@ func (p *Provider) UpdateProfile(ctx context.Context, uid string, upd identity.U
 	if upd != profile {
 		return nil, fmt.Errorf("local: update profile: only display name and photo URL are profile fields")
 	}
-	if err := ValidateProfile(&profile); err != nil {
+	if err := identity.ValidateProfile(&profile); err != nil {
 		return nil, err
 	}
 	var (

@@ -14,13 +14,13 @@ import (
 // store's EEMAILTAKEN. The account is active; its roles and
 // email_verified flag come from r.
 func (p *Provider) Register(ctx context.Context, r identity.Registration) (*identity.User, error) {
-	email, err := ValidateEmail(r.Email)
+	email, err := identity.ValidateEmail(r.Email)
 	if err != nil {
 		return nil, err
 	}
-	name, msg := validateDisplayName(r.DisplayName)
-	if msg != "" {
-		return nil, invalidField("display_name", msg)
+	name, err := identity.ValidateDisplayName(r.DisplayName)
+	if err != nil {
+		return nil, err
 	}
 	if err := password.Check(r.Password, email); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package local
+package identity
 
 import (
 	"net/mail"
@@ -6,11 +6,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/authgate/authgate/identity"
 )
 
-// Field limits.
+// Field limits of accounts, shared by every provider and the API.
 const (
 	// MaxEmailLength is RFC 5321's limit on a forward path (254 octets
 	// between the angle brackets).
@@ -21,12 +19,12 @@ const (
 	MaxPhotoURLLength = 2048
 )
 
-// ValidateEmail normalizes an address with identity.NormalizeEmail and
+// ValidateEmail normalizes an address with NormalizeEmail and
 // checks that it is a bare RFC 5322 address (no display name, no comments,
 // no angle brackets) of at most MaxEmailLength bytes. The error is an
-// *identity.Error with code EINVALID and Fields{"email": reason}.
+// *Error with code EINVALID and Fields{"email": reason}.
 func ValidateEmail(raw string) (string, error) {
-	email := identity.NormalizeEmail(raw)
+	email := NormalizeEmail(raw)
 	switch {
 	case email == "":
 		return "", invalidField("email", "Email is required.")
@@ -38,6 +36,26 @@ func ValidateEmail(raw string) (string, error) {
 		return "", invalidField("email", "Email is not a valid address.")
 	}
 	return email, nil
+}
+
+// ValidateDisplayName trims a display name and checks it; the error is an
+// *Error with code EINVALID and Fields{"display_name": reason}.
+func ValidateDisplayName(raw string) (string, error) {
+	name, msg := validateDisplayName(raw)
+	if msg != "" {
+		return "", invalidField("display_name", msg)
+	}
+	return name, nil
+}
+
+// ValidatePhotoURL trims a photo URL and checks it; the error is an *Error
+// with code EINVALID and Fields{"photo_url": reason}.
+func ValidatePhotoURL(raw string) (string, error) {
+	photo, msg := validatePhotoURL(raw)
+	if msg != "" {
+		return "", invalidField("photo_url", msg)
+	}
+	return photo, nil
 }
 
 // validateDisplayName trims the name and checks its length and that it
@@ -77,9 +95,9 @@ func validatePhotoURL(raw string) (string, string) {
 }
 
 // ValidateProfile checks the DisplayName and PhotoURL of upd and, when
-// both are valid, stores their trimmed forms in upd. The error is an *identity.Error with code
+// both are valid, stores their trimmed forms in upd. The error is an *Error with code
 // EINVALID and one Fields entry per bad field.
-func ValidateProfile(upd *identity.UserUpdate) error {
+func ValidateProfile(upd *UserUpdate) error {
 	fields := map[string]string{}
 	if upd.DisplayName != nil {
 		name, msg := validateDisplayName(*upd.DisplayName)
@@ -98,7 +116,7 @@ func ValidateProfile(upd *identity.UserUpdate) error {
 		}
 	}
 	if len(fields) > 0 {
-		return &identity.Error{Code: identity.EINVALID, Message: "The profile is not valid.", Fields: fields}
+		return &Error{Code: EINVALID, Message: "The profile is not valid.", Fields: fields}
 	}
 	return nil
 }
@@ -107,6 +125,6 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, unicode.IsControl)
 }
 
-func invalidField(field, msg string) *identity.Error {
-	return &identity.Error{Code: identity.EINVALID, Message: msg, Fields: map[string]string{field: msg}}
+func invalidField(field, msg string) *Error {
+	return &Error{Code: EINVALID, Message: msg, Fields: map[string]string{field: msg}}
 }
